@@ -1,0 +1,48 @@
+# patchguard: `make demo` runs the main job, `make test` runs every check.
+# Both set up everything they need from nothing but Python.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-dev
+
+.PHONY: demo test lint typecheck unit matrix docs bench clean hosts-deps
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+demo: $(STAMP)
+	$(PY) examples/run_demo.py
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check patchguard tests benchmarks examples
+	$(VENV)/bin/ruff format --check patchguard
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy --strict patchguard
+
+# System packages for the real-host tests (Apache, RabbitMQ, Debian's
+# python3 for mod_wsgi): installed when missing and we are allowed to.
+hosts-deps:
+	bash .ci/host-deps.sh
+
+unit: $(STAMP) hosts-deps
+	$(PY) -m pytest
+
+# The isolated scenarios on every other Python the machine has.
+matrix: $(STAMP)
+	bash .ci/matrix.sh
+
+docs: $(STAMP)
+	$(VENV)/bin/sphinx-build -W --keep-going -q -b html doc/source doc/build/html
+
+test: lint typecheck unit matrix docs
+
+bench: $(STAMP)
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .venv-* doc/build *.egg-info

@@ -1,0 +1,245 @@
+"""The import-order audit around patching: before, after, and at fork.
+
+:func:`before_patch` runs under the bootstrap's lock just before eventlet
+patches: it lists threads already running, snapshots what patching will
+replace, and in strict mode refuses to patch.  :func:`after_patch` turns
+what it saw into findings on the state.  In eventlet mode a fork hook
+names the native threads, greenthreads and timers a child would inherit.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from patchguard import _stale, _threads_audit, warn
+from patchguard._errors import PatchOrderError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from patchguard._state import PatchState
+
+_FIX_ORDER = (
+    "Fix: make `import patchguard.bootstrap` the first import of the entry "
+    "point (cmd/__init__.py, tests/__init__.py), before anything that "
+    "starts threads or binds these names."
+)
+
+
+class Plan:
+    """What :func:`before_patch` saw, handed to :func:`after_patch`."""
+
+    def __init__(
+        self,
+        threads: list[_threads_audit.EarlyThread],
+        snapshot: _stale.Snapshot,
+        off_main: str | None,
+    ) -> None:
+        self.threads = threads
+        self.snapshot = snapshot
+        self.off_main = off_main
+
+
+def _current_thread() -> tuple[int, str | None]:
+    import threading
+
+    current = threading.current_thread()
+    off_main = None
+    if current is not threading.main_thread():
+        off_main = f"{current.name!r} (ident={current.ident})"
+    return threading.get_ident(), off_main
+
+
+def _thread_message(threads: list[_threads_audit.EarlyThread]) -> str:
+    listed = "; ".join(t.describe() for t in threads)
+    return (
+        f"{len(threads)} thread(s) already running before eventlet patched "
+        f"the process: {listed}. Native threads started before patching "
+        f"die with KeyError in threading._delete, lose wake-ups or raise "
+        f"greenlet.error. {_FIX_ORDER}"
+    )
+
+
+def _stale_message(refs: list[_stale.StaleRef]) -> str:
+    listed = "; ".join(r.describe() for r in refs)
+    return (
+        f"{len(refs)} module global(s) still hold native objects that "
+        f"patching replaced: {listed}. They block the hub or lose mutual "
+        f"exclusion. {_FIX_ORDER} Or refer to them through their module "
+        f"(time.sleep, not sleep)."
+    )
+
+
+def before_patch(new: PatchState) -> Plan:
+    """Look at the process just before patching; enforce strict mode.
+
+    :param new: the state being built (for ``strict`` and ``wsgi_host``).
+    :returns: the plan for :func:`after_patch`.
+    :raises PatchOrderError: in strict mode when threads are running or
+        stale references exist (nothing has been patched).
+    """
+    ident, off_main = _current_thread()
+    threads = _threads_audit.find(
+        (ident,), count_os_threads=new.wsgi_host is None
+    )
+    snapshot = _stale.Snapshot(new.requested)
+    if new.strict:
+        # eventlet upgrades RLocks reachable from module globals itself,
+        # so only what it cannot fix counts here.
+        refs = [
+            r
+            for r in _stale.scan(snapshot)
+            if r.original != "instance of _thread.RLock"
+        ]
+        if threads or refs:
+            parts = []
+            if threads:
+                parts.append(_thread_message(threads))
+            if refs:
+                parts.append(_stale_message(refs))
+            raise PatchOrderError(
+                "PATCHGUARD_STRICT: refusing to patch. " + " ".join(parts)
+            )
+    return Plan(threads, snapshot, off_main)
+
+
+def after_patch(new: PatchState, plan: Plan) -> None:
+    """Record early threads, stale references and off-main patching.
+
+    :param new: the state being built; findings are appended to it.
+    :param plan: what :func:`before_patch` saw.
+    """
+    new.early_threads = plan.threads
+    if plan.threads:
+        new.findings.append(
+            warn.Finding(
+                warn.EarlyThreadWarning,
+                _thread_message(plan.threads),
+                new.site,
+            )
+        )
+    new.stale_refs = _stale.scan(plan.snapshot)
+    if new.stale_refs:
+        new.findings.append(
+            warn.Finding(
+                warn.StaleReferenceWarning,
+                _stale_message(new.stale_refs),
+                new.site,
+            )
+        )
+    if plan.off_main is not None:
+        new.findings.append(
+            warn.Finding(
+                warn.LatePatchWarning,
+                f"eventlet patched the process from thread {plan.off_main}, "
+                f"not the main thread: on Python 3.11 and 3.12 joins of "
+                f"threads then hang, and the main thread's identity is "
+                f"lost (mod_wsgi imports scripts this way). Fix: bootstrap "
+                f"from the main thread, or run native "
+                f"(PATCHGUARD_MODE=native).",
+                new.site,
+            )
+        )
+    _watch_fork()
+
+
+_fork_hooked = False
+_fork_warned = False
+
+
+def _watch_fork() -> None:
+    global _fork_hooked
+    if not _fork_hooked and hasattr(os, "register_at_fork"):
+        os.register_at_fork(before=_before_fork)
+        _fork_hooked = True
+
+
+def _green_site(glet: object) -> str:
+    frame = getattr(glet, "gr_frame", None)
+    outer = None
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if "eventlet" not in name and "greenlet" not in name:
+            outer = frame
+            break
+        frame = frame.f_back
+    if outer is None:
+        return repr(glet)
+    code = outer.f_code
+    return f"{code.co_name} at {code.co_filename}:{outer.f_lineno}"
+
+
+def fork_inheritance() -> tuple[list[str], list[str], int]:
+    """Return what a fork would duplicate: native threads, greenthreads,
+    and the number of pending hub timers.
+
+    :returns: ``(native thread descriptions, greenthread sites, timers)``.
+    """
+    import gc
+
+    from eventlet import hubs, patcher
+
+    real_threading = patcher.original("threading")
+    me = real_threading.get_ident()
+    natives = []
+    frames = sys._current_frames()
+    for ident, frame in frames.items():
+        if ident == me:
+            continue
+        natives.append(
+            f"ident={ident} at {frame.f_code.co_filename}:{frame.f_lineno}"
+        )
+    import greenlet
+
+    hub = hubs.get_hub()
+    current = greenlet.getcurrent()
+    greens = [
+        _green_site(obj)
+        for obj in gc.get_objects()
+        if isinstance(obj, greenlet.greenlet)
+        and obj is not current
+        and obj is not hub.greenlet
+        and getattr(obj, "gr_frame", None) is not None
+    ]
+    timers = len(getattr(hub, "timers", ())) + len(
+        getattr(hub, "next_timers", ())
+    )
+    return natives, greens, timers
+
+
+def _before_fork() -> None:
+    global _fork_warned
+    if _fork_warned:
+        return
+    natives, greens, timers = fork_inheritance()
+    if not (natives or greens or timers):
+        return
+    _fork_warned = True
+    parts = []
+    if natives:
+        parts.append(
+            f"{len(natives)} native thread(s) that will not exist in the "
+            f"child, with any lock they hold stuck: {'; '.join(natives)}"
+        )
+    if greens:
+        parts.append(
+            f"{len(greens)} greenthread(s) that will run in both processes "
+            f"(a periodic task or heartbeat then runs twice): "
+            f"{'; '.join(greens)}"
+        )
+    if timers:
+        parts.append(f"{timers} pending hub timer(s) duplicated in the child")
+    from patchguard import _where
+
+    warn.emit(
+        [
+            warn.Finding(
+                warn.ForkWarning,
+                "fork() in an eventlet-patched process copies "
+                + "; and ".join(parts)
+                + ". Fix: fork before starting background work, or spawn "
+                "workers with multiprocessing's 'spawn' start method.",
+            )
+        ],
+        _where.user_frame(skip_also=("multiprocessing", "eventlet")),
+    )

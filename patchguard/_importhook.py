@@ -1,0 +1,97 @@
+"""Post-import hooks that cost nothing until the watched module loads.
+
+wrapt's ``register_post_import_hook`` does this job, but importing wrapt
+costs ~120 ms here (it pulls in asyncio and importlib.metadata), which alone
+would break the native-mode budget of ``import patchguard.bootstrap``.  This
+finder is the small part of it patchguard needs on its fast path: it sits at
+the front of ``sys.meta_path``, lets the real finders locate the module, and
+wraps the loader so callbacks run right after the module body executed.
+"""
+
+from __future__ import annotations
+
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from importlib.machinery import ModuleSpec
+    from types import ModuleType
+
+    Hook = Callable[[ModuleType], None]
+
+#: module name → callbacks still to run (private; tests may clear it).
+_hooks: dict[str, list[Hook]] = {}
+
+
+class _HookedLoader:
+    """Delegate to the real loader; fire the hooks after ``exec_module``."""
+
+    def __init__(self, loader: object, name: str) -> None:
+        self._loader = loader
+        self._name = name
+
+    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
+        create = getattr(self._loader, "create_module", None)
+        return create(spec) if create is not None else None
+
+    def exec_module(self, module: ModuleType) -> None:
+        self._loader.exec_module(module)  # type: ignore[attr-defined]
+        _fire(self._name, module)
+
+    def __getattr__(self, attr: str) -> object:
+        # get_source, is_package, get_resource_reader ...: tracebacks,
+        # linecache and importlib.resources keep working.
+        return getattr(self._loader, attr)
+
+
+class _Finder:
+    """A meta-path finder that only wraps loaders of watched modules."""
+
+    def find_spec(
+        self,
+        name: str,
+        path: Sequence[str] | None,
+        target: ModuleType | None = None,
+    ) -> ModuleSpec | None:
+        if name not in _hooks:
+            return None
+        # The import system holds the per-module lock for ``name`` here, so
+        # no other thread can be resolving the same name concurrently.
+        for finder in sys.meta_path:
+            if finder is self or isinstance(finder, _Finder):
+                continue
+            find = getattr(finder, "find_spec", None)
+            if find is None:
+                continue
+            spec = find(name, path, target)
+            if spec is not None:
+                if spec.loader is not None:
+                    spec.loader = _HookedLoader(  # type: ignore[assignment]
+                        spec.loader, name
+                    )
+                return spec  # type: ignore[no-any-return]
+        return None
+
+
+_finder = _Finder()
+
+
+def _fire(name: str, module: ModuleType) -> None:
+    for hook in _hooks.pop(name, []):
+        hook(module)
+
+
+def when_imported(name: str, hook: Hook) -> None:
+    """Call ``hook(module)`` once ``name`` is imported (now if it is).
+
+    :param name: the absolute module name.
+    :param hook: the callback; it runs once.
+    """
+    module = sys.modules.get(name)
+    if module is not None:
+        hook(module)
+        return
+    _hooks.setdefault(name, []).append(hook)
+    if _finder not in sys.meta_path:
+        sys.meta_path.insert(0, _finder)

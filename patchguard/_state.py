@@ -1,0 +1,255 @@
+"""The one source of truth about what is patched.
+
+The decision is recorded here once (by :mod:`patchguard._apply`); everyone
+else reads it through :func:`state`.  What is *patched* is never taken from
+eventlet's bookkeeping: eventlet's ``is_monkey_patched('threading')`` is
+False after a full patch because its registry is keyed by option names.
+Instead :attr:`PatchState.patched` and :attr:`PatchState.modules` look at
+the actual objects (``threading.Lock``, ``socket.socket``, ...) every time
+they are read, so they stay true even if someone patched behind our back.
+"""
+
+from __future__ import annotations
+
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from patchguard._policy import Decision
+
+#: stdlib module → (attribute path inspected, how it is judged).
+_PROBES = (
+    ("os", "os.read"),
+    ("select", "select.select"),
+    ("socket", "socket.socket"),
+    ("ssl", "ssl.SSLContext"),
+    ("subprocess", "subprocess.Popen"),
+    ("threading", "threading.Lock"),
+    ("time", "time.sleep"),
+    ("queue", "queue.Queue"),
+)
+#: eventlet option → stdlib module whose object proves it is in effect.
+_OPTION_MODULE = {
+    "os": "os",
+    "select": "select",
+    "socket": "socket",
+    "subprocess": "subprocess",
+    "thread": "threading",
+    "time": "time",
+}
+
+
+def _is_green(obj: object) -> bool:
+    module = getattr(obj, "__module__", None) or ""
+    return module == "eventlet" or module.startswith("eventlet.")
+
+
+def _lookup(dotted: str) -> object:
+    module_name, attr = dotted.split(".")
+    module = sys.modules.get(module_name)
+    if module is None:
+        module = __import__(module_name)
+    return getattr(module, attr, None)
+
+
+def module_modes() -> dict[str, str]:
+    """Judge each patchable stdlib module by its actual objects.
+
+    :returns: module name → ``"green"`` or ``"native"``.
+    """
+    result = {}
+    for name, dotted in _PROBES:
+        green = _is_green(_lookup(dotted))
+        if name == "queue" and green:
+            # eventlet swaps the C SimpleQueue for the Python one; a C
+            # SimpleQueue left in place blocks the hub.
+            import _queue
+            import queue
+
+            green = queue.SimpleQueue is not _queue.SimpleQueue
+        result[name] = "green" if green else "native"
+    return result
+
+
+def patched_options() -> frozenset[str]:
+    """Return the eventlet option names really in effect right now.
+
+    :returns: a frozenset such as ``{"os", "socket", "thread", ...}``.
+    """
+    if "eventlet" not in sys.modules:
+        # Nothing can be green without eventlet loaded; skip importing the
+        # probed modules on the native fast path.
+        return frozenset()
+    modes = module_modes()
+    found = {opt for opt, mod in _OPTION_MODULE.items() if modes[mod] == "green"}
+    psycopg2 = sys.modules.get("psycopg2.extensions")
+    if psycopg2 is not None:
+        get_wait = getattr(psycopg2, "get_wait_callback", None)
+        if get_wait is not None and _is_green(get_wait()):
+            found.add("psycopg")
+    mysqldb = sys.modules.get("MySQLdb")
+    if mysqldb is not None and _is_green(getattr(mysqldb, "connect", None)):
+        found.add("MySQLdb")
+    import builtins
+
+    if _is_green(builtins.open):
+        found.add("builtins")
+    return frozenset(found)
+
+
+class PatchState:
+    """What patchguard decided and what is really in effect.
+
+    :ivar mode: ``"eventlet"``, ``"native"``, or ``"unset"`` before any
+        bootstrap.
+    :ivar decided_by: the variable, argument or detector that decided
+        (``"PATCHGUARD_MODE"``, ``"wsgi:mod_wsgi"``, ``"default"`` ...),
+        ``None`` while unset.
+    :ivar reason: one sentence explaining the decision.
+    :ivar requested: the eventlet options patchguard asked eventlet for.
+    :ivar wsgi_host: ``"mod_wsgi"``/``"uwsgi"`` or ``None``.
+    :ivar tool: the lint/doc/config tool detected, or ``None``.
+    :ivar debugger: the debugger detected, or ``None``.
+    :ivar project: the project name used for legacy variables, or ``None``.
+    :ivar strict: whether strict mode is on.
+    :ivar site: ``file:line`` of the code that made the decision.
+    :ivar thread: the name of the thread that made the decision.
+    :ivar early_threads: threads already running when patching happened.
+    :ivar stale_refs: globals still holding objects patching replaced.
+    :ivar late_patches: later ``eventlet.monkey_patch()`` calls.
+    :ivar findings: every finding, as reported by :mod:`patchguard.warn`.
+    """
+
+    def __init__(
+        self,
+        decision: Decision | None = None,
+        site: str | None = None,
+        thread: str | None = None,
+    ) -> None:
+        self.mode = decision.mode if decision else "unset"
+        self.decided_by = decision.decided_by if decision else None
+        self.reason = (
+            decision.reason if decision else "patchguard has not bootstrapped"
+        )
+        self.requested: frozenset[str] = (
+            decision.options if decision else frozenset()
+        )
+        self.wsgi_host = decision.wsgi_host if decision else None
+        self.tool = decision.tool if decision else None
+        self.debugger = decision.debugger if decision else None
+        self.project = decision.project if decision else None
+        self.strict = decision.strict if decision else False
+        self.site = site
+        self.thread = thread
+        #: real OS thread ident of the thread that bootstrapped (the hub's
+        #: thread in eventlet mode).
+        self.hub_thread: int | None = None
+        self.early_threads: list[Any] = []
+        self.stale_refs: list[Any] = []
+        self.late_patches: list[Any] = []
+        self.findings: list[Any] = []
+
+    @property
+    def patched(self) -> frozenset[str]:
+        """The eventlet option names really in effect (read live)."""
+        return patched_options()
+
+    @property
+    def modules(self) -> dict[str, str]:
+        """stdlib module → ``"green"``/``"native"``, from the objects."""
+        if "eventlet" not in sys.modules:
+            return {name: "native" for name, _ in _PROBES}
+        return module_modes()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-serialisable snapshot.
+
+        :returns: a dict of plain strings, lists and dicts.
+        """
+        return {
+            "mode": self.mode,
+            "patched": sorted(self.patched),
+            "requested": sorted(self.requested),
+            "modules": self.modules,
+            "decided_by": self.decided_by,
+            "reason": self.reason,
+            "wsgi_host": self.wsgi_host,
+            "tool": self.tool,
+            "debugger": self.debugger,
+            "project": self.project,
+            "strict": self.strict,
+            "site": self.site,
+            "thread": self.thread,
+            "early_threads": [_plain(t) for t in self.early_threads],
+            "stale_refs": [_plain(r) for r in self.stale_refs],
+            "late_patches": [_plain(c) for c in self.late_patches],
+            "findings": [_plain(f) for f in self.findings],
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"PatchState(mode={self.mode!r}, "
+            f"patched={sorted(self.patched)!r}, "
+            f"decided_by={self.decided_by!r})"
+        )
+
+
+def _plain(record: object) -> Any:
+    to_dict = getattr(record, "to_dict", None)
+    if to_dict is not None:
+        return to_dict()
+    return str(record)
+
+
+def real_thread_ident() -> int:
+    """Return the calling OS thread's ident, even when thread is patched.
+
+    Patched ``threading.get_ident()`` returns a greenlet id; this always
+    returns the OS thread's.
+    """
+    if "eventlet" in sys.modules:
+        from eventlet import patcher
+
+        return int(patcher.original("_thread").get_ident())
+    import _thread
+
+    return _thread.get_ident()
+
+
+def on_hub_thread() -> bool:
+    """Return True when the caller may use green primitives.
+
+    That is: the process is in eventlet mode and the caller runs on the OS
+    thread that bootstrapped it (where eventlet's hub runs).  A native
+    thread in a patched process must never touch green primitives.
+    """
+    current = _current
+    if current.mode != "eventlet" or current.hub_thread is None:
+        return False
+    return real_thread_ident() == current.hub_thread
+
+
+#: The recorded state (private).
+_current = PatchState()
+
+
+def state() -> PatchState:
+    """Return the process's :class:`PatchState`.
+
+    Importing :mod:`patchguard` decides nothing: before a bootstrap the
+    mode is ``"unset"`` (``patched`` still reports what is really green).
+
+    :returns: the current state.
+    """
+    return _current
+
+
+def record(new: PatchState) -> None:
+    """Record the decision (called once, by :mod:`patchguard._apply`).
+
+    :param new: the state to publish.
+    """
+    global _current
+    _current = new

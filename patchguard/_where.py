@@ -1,0 +1,60 @@
+"""Find the user's line of code behind a call into patchguard.
+
+Warnings and decisions are reported at the line the user wrote (their
+``import patchguard.bootstrap`` or their ``eventlet.monkey_patch()``), never
+inside patchguard or the import machinery.  Only ``sys`` and ``os`` are used:
+this runs on the bootstrap's native fast path.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import FrameType
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+# Frames that are never "the user": the import machinery (frozen modules
+# named ``<frozen importlib._bootstrap>``), patchguard itself, and the
+# wrappers eventlet calls go through.
+_SKIP_PREFIXES = ("<frozen importlib", "<frozen runpy")
+
+
+def _is_internal(filename: str) -> bool:
+    if filename.startswith(_SKIP_PREFIXES):
+        return True
+    if os.path.abspath(filename).startswith(_PACKAGE_DIR):
+        return True
+    # wrapt's pure-Python wrappers add a frame of their own.
+    return os.sep + "wrapt" + os.sep in filename
+
+
+def user_frame(skip_also: tuple[str, ...] = ()) -> FrameType | None:
+    """Return the innermost frame that belongs to the user's code.
+
+    :param skip_also: extra filename fragments to skip (for example
+        eventlet's own package when looking for who called it).
+    :returns: the frame, or ``None`` when every frame is internal.
+    """
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if not _is_internal(name) and not any(s in name for s in skip_also):
+            return frame
+        frame = frame.f_back
+    return None
+
+
+def user_site(skip_also: tuple[str, ...] = ()) -> str:
+    """Return ``file:line`` of the user's code, or ``"<unknown>"``.
+
+    :param skip_also: extra filename fragments to skip.
+    :returns: a ``path:lineno`` string.
+    """
+    frame = user_frame(skip_also)
+    if frame is None:
+        return "<unknown>"
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}"

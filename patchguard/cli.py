@@ -1,0 +1,169 @@
+"""The ``patchguard`` command (also ``python -m patchguard``).
+
+``report``
+    bootstrap this process per the environment and print the state.
+``run [--mode M] [--patch LIST] (-m MODULE | SCRIPT) [ARGS...]``
+    bootstrap first, then run the target as ``__main__`` (like
+    ``python -m gevent.monkey``); exit with the target's status.
+``check [--json] (-m MODULE | SCRIPT)``
+    import the target exactly as the service starts, *without*
+    bootstrapping first, and report every finding about that start-up.
+
+Exit status: 0 clean, 1 when ``check`` found a hazard, 2 on usage or
+configuration errors.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
+
+USAGE = """\
+usage: patchguard report [--json]
+       patchguard run [--mode MODE] [--patch LIST] (-m MODULE | SCRIPT) [ARGS...]
+       patchguard check [--json] (-m MODULE | SCRIPT)
+"""
+EXIT_OK, EXIT_HAZARD, EXIT_USAGE = 0, 1, 2
+#: run name for scripts under ``check``: their ``__main__`` block must not
+#: start the service.
+CHECK_RUN_NAME = "__patchguard_check__"
+
+
+class UsageError(Exception):
+    """Bad command line; the message is printed after the usage."""
+
+
+class Target:
+    """What to run: a module (``-m``) or a script path, and its argv."""
+
+    def __init__(self, module: str | None, script: str | None,
+                 args: list[str]) -> None:
+        self.module = module
+        self.script = script
+        self.args = args
+
+    def describe(self) -> str:
+        """Return ``-m module`` or the script path."""
+        return f"-m {self.module}" if self.module else str(self.script)
+
+
+def _parse(
+    argv: list[str], flags: Sequence[str], values: Sequence[str]
+) -> tuple[dict[str, Any], Target]:
+    opts: dict[str, Any] = {}
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        if token in flags:
+            opts[token] = True
+            i += 1
+            continue
+        name, eq, value = token.partition("=")
+        if name in values:
+            if not eq:
+                if i + 1 >= len(argv):
+                    raise UsageError(f"{name} needs a value")
+                value = argv[i + 1]
+                i += 1
+            opts[name] = value
+            i += 1
+            continue
+        if token == "-m":
+            if i + 1 >= len(argv):
+                raise UsageError("-m needs a module name")
+            return opts, Target(argv[i + 1], None, argv[i + 2:])
+        if token.startswith("-"):
+            raise UsageError(f"unknown option {token!r}")
+        return opts, Target(None, token, argv[i + 1:])
+    raise UsageError("a target is required: -m MODULE or SCRIPT")
+
+
+def _report(argv: list[str]) -> int:
+    if argv not in ([], ["--json"]):
+        raise UsageError(f"report takes only --json, not {argv!r}")
+    from patchguard import _apply, _report
+
+    current = _apply.apply()
+    if argv:
+        print(json.dumps(current.to_dict(), indent=2, sort_keys=True))
+    else:
+        sys.stdout.write(_report.render(current))
+    return EXIT_OK
+
+
+def _prepare_path(target: Target) -> None:
+    if target.script is not None:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(target.script)))
+    elif "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+
+
+def _run(argv: list[str]) -> int:
+    opts, target = _parse(argv, (), ("--mode", "--patch"))
+    from patchguard import _policy
+
+    # The command line is the operator: it sets the same variables an
+    # operator would, so child processes inherit the mode too.
+    if "--mode" in opts:
+        _policy.parse_mode("--mode", opts["--mode"])
+        os.environ[_policy.MODE_VAR] = opts["--mode"]
+    if "--patch" in opts:
+        _policy.parse_patch("--patch", opts["--patch"])
+        os.environ[_policy.PATCH_VAR] = opts["--patch"]
+    from patchguard import _apply
+
+    _apply.apply()
+    import runpy
+
+    _prepare_path(target)
+    if target.module is not None:
+        sys.argv = [target.module, *target.args]
+        runpy.run_module(target.module, run_name="__main__", alter_sys=True)
+    else:
+        sys.argv = [str(target.script), *target.args]
+        runpy.run_path(str(target.script), run_name="__main__")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line.
+
+    :param argv: arguments without the program name (default
+        ``sys.argv[1:]``).
+    :returns: the exit status.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    from patchguard._errors import ConfigError
+
+    if not args or args[0] in ("-h", "--help", "help"):
+        sys.stdout.write(USAGE)
+        return EXIT_OK if args else EXIT_USAGE
+    verb, rest = args[0], args[1:]
+    try:
+        if verb == "report":
+            return _report(rest)
+        if verb == "run":
+            return _run(rest)
+        if verb == "check":
+            from patchguard import _check
+
+            opts, target = _parse(rest, ("--json",), ())
+            return _check.main(target, as_json="--json" in opts)
+        raise UsageError(f"unknown command {verb!r}")
+    except UsageError as exc:
+        sys.stderr.write(f"patchguard: {exc}\n{USAGE}")
+        return EXIT_USAGE
+    except ConfigError as exc:
+        sys.stderr.write(f"patchguard: {exc}\n")
+        return EXIT_USAGE
+
+
+def main_exit() -> None:
+    """Console-script entry point: exit with :func:`main`'s status."""
+    raise SystemExit(main())
