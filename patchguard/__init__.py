@@ -6,22 +6,59 @@ so a later bootstrap can name what ran before it.  Import
 :mod:`patchguard.bootstrap` to decide, or call :func:`apply`.
 """
 
-from patchguard import _eventlet as _eventlet_watch
-from patchguard import _threadwatch
+from __future__ import annotations
+
+from patchguard import _importhook, _threadwatch
 from patchguard._apply import apply
 from patchguard._errors import ConfigError, PatchOrderError
 from patchguard._state import PatchState, state
-from patchguard.warn import (
-    DebuggerWarning,
-    EarlyThreadWarning,
-    ForkWarning,
-    LatePatchWarning,
-    PartialPatchWarning,
-    PatchGuardWarning,
-    StaleReferenceWarning,
-    UnpatchedDriverWarning,
-    WSGIHostWarning,
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from patchguard.warn import (
+        DebuggerWarning,
+        EarlyThreadWarning,
+        ForkWarning,
+        LatePatchWarning,
+        PartialPatchWarning,
+        PatchGuardWarning,
+        StaleReferenceWarning,
+        UnpatchedDriverWarning,
+        WSGIHostWarning,
+    )
+
+_WARNINGS = frozenset(
+    {
+        "DebuggerWarning",
+        "EarlyThreadWarning",
+        "ForkWarning",
+        "LatePatchWarning",
+        "PartialPatchWarning",
+        "PatchGuardWarning",
+        "StaleReferenceWarning",
+        "UnpatchedDriverWarning",
+        "WSGIHostWarning",
+    }
 )
+
+
+def __getattr__(name: str) -> object:
+    # The warning classes load on first use (``-W ignore::patchguard.X``,
+    # ``from patchguard import X``): the native bootstrap never needs them.
+    if name in _WARNINGS:
+        from patchguard import warn
+
+        return getattr(warn, name)
+    raise AttributeError(f"module 'patchguard' has no attribute {name!r}")
+
+
+def _watch_eventlet(eventlet: ModuleType) -> None:
+    from patchguard import _eventlet
+
+    _eventlet.install(eventlet)
+
 
 __version__ = "0.1.0"
 
@@ -46,4 +83,4 @@ __all__ = [
 # Watching starts at the first ``import patchguard``: record who starts
 # threads and who calls eventlet.monkey_patch, at no cost until they do.
 _threadwatch.watch()
-_eventlet_watch.watch()
+_importhook.when_imported("eventlet", _watch_eventlet)

@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 _BLOCKING = ("time", "socket", "select")
 
 
-def _debugger(current: PatchState, patched: frozenset[str]) -> list[warn.Finding]:
+def _debugger(
+    current: PatchState, patched: frozenset[str]
+) -> list[warn.Finding]:
     name = current.debugger
     if name is None:
         return []
@@ -56,7 +58,9 @@ def _debugger(current: PatchState, patched: frozenset[str]) -> list[warn.Finding
     ]
 
 
-def _partial(current: PatchState, patched: frozenset[str]) -> list[warn.Finding]:
+def _partial(
+    current: PatchState, patched: frozenset[str]
+) -> list[warn.Finding]:
     green = sorted(m for m in _BLOCKING if m in patched)
     if "thread" in patched or not green or current.debugger is not None:
         return []
@@ -147,12 +151,6 @@ def findings(current: PatchState) -> list[warn.Finding]:
     :returns: findings to emit after the bootstrap.
     """
     if current.mode != "eventlet":
-        if current.decided_by and current.decided_by.startswith("debugger:"):
-            # One friendly line: under a debugger nobody reads the log.
-            sys.stderr.write(
-                f"patchguard: {current.debugger} debugger detected, running "
-                f"native (set PATCHGUARD_MODE=eventlet to force eventlet)\n"
-            )
         return []
     patched = current.patched
     result = _debugger(current, patched)

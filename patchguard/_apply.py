@@ -11,7 +11,7 @@ import _thread
 import os
 import sys
 
-from patchguard import _log, _policy, _state, _where, warn
+from patchguard import _log, _policy, _state, _where
 from patchguard._errors import ConfigError
 
 TYPE_CHECKING = False
@@ -97,14 +97,21 @@ def apply(
 
             _eventlet.patch(decision.options)
             _audit.after_patch(new, plan)
-        else:
-            from patchguard import _eventlet
+            from patchguard import _advice
 
-            _eventlet.watch()
-        from patchguard import _advice
-
-        new.findings.extend(_advice.findings(new))
+            new.findings.extend(_advice.findings(new))
+        elif decision.debugger is not None and (
+            decision.decided_by.startswith("debugger:")
+        ):
+            # One friendly line: under a debugger nobody reads the log.
+            sys.stderr.write(
+                f"patchguard: {decision.debugger} debugger detected, running "
+                f"native (set PATCHGUARD_MODE=eventlet to force eventlet)\n"
+            )
         _state.record(new)
     _log.decision(new)
-    warn.emit(new.findings, _where.user_frame())
+    if new.findings:
+        from patchguard import warn
+
+        warn.emit(new.findings, _where.user_frame())
     return new

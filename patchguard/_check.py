@@ -151,9 +151,12 @@ def main(target: cli.Target, as_json: bool) -> int:
         print(f"patchguard check {target.describe()}")
         print(f"decision    {decision['text']}")
         current = _state.state()
-        body = _report.render(current, [f for f in findings
-                                        if f not in current.findings])
+        body = _report.render(
+            current, [f for f in findings if f not in current.findings]
+        )
         sys.stdout.write(body)
-        print("result      " + ("clean" if status == 0 else
-                                 f"{len(findings)} hazard(s)"))
+        print(
+            "result      "
+            + ("clean" if status == 0 else f"{len(findings)} hazard(s)")
+        )
     return status

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import sys
 
-from patchguard import _importhook, _where
+from patchguard import _where
 from patchguard._errors import PatchOrderError
 
 TYPE_CHECKING = False
@@ -169,7 +169,11 @@ def _audited_bare_call(
     return result
 
 
-def _install(eventlet: ModuleType) -> None:
+def install(eventlet: ModuleType) -> None:
+    """Wrap ``eventlet.monkey_patch`` (idempotent).
+
+    :param eventlet: the imported eventlet package.
+    """
     import wrapt
 
     patcher = sys.modules["eventlet.patcher"]
@@ -177,12 +181,7 @@ def _install(eventlet: ModuleType) -> None:
         return
     wrapt.wrap_function_wrapper(patcher, "monkey_patch", _guard)
     # ``eventlet.monkey_patch`` is a second name for the same function.
-    eventlet.monkey_patch = patcher.monkey_patch
-
-
-def watch() -> None:
-    """Wrap ``eventlet.monkey_patch`` once eventlet is imported by anyone."""
-    _importhook.when_imported("eventlet", _install)
+    eventlet.monkey_patch = patcher.monkey_patch  # type: ignore[attr-defined]
 
 
 def patch(options: frozenset[str]) -> None:
@@ -193,9 +192,9 @@ def patch(options: frozenset[str]) -> None:
     global _own_call
     import eventlet
 
-    _install(eventlet)
+    install(eventlet)
     _own_call = True
     try:
-        eventlet.monkey_patch(**{name: True for name in options})
+        eventlet.monkey_patch(**dict.fromkeys(options, True))
     finally:
         _own_call = False

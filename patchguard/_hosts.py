@@ -43,7 +43,7 @@ def wsgi_host() -> str | None:
         return "mod_wsgi"
     mod = sys.modules.get("uwsgi")
     if mod is None and "uwsgi" in sys.builtin_module_names:
-        import uwsgi  # type: ignore[import-not-found]  # embedded: no cost
+        import uwsgi  # embedded in the server: no import cost
 
         mod = uwsgi
     if mod is not None and getattr(mod, "__file__", None) is None:

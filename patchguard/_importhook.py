@@ -64,13 +64,13 @@ class _Finder:
             find = getattr(finder, "find_spec", None)
             if find is None:
                 continue
-            spec = find(name, path, target)
+            spec: ModuleSpec | None = find(name, path, target)
             if spec is not None:
                 if spec.loader is not None:
                     spec.loader = _HookedLoader(  # type: ignore[assignment]
                         spec.loader, name
                     )
-                return spec  # type: ignore[no-any-return]
+                return spec
         return None
 
 

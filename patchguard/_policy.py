@@ -168,7 +168,9 @@ _PATCH_ACCEPTED = (
 )
 
 
-def parse_patch(name: str, value: str | Iterable[str] | None) -> frozenset[str]:
+def parse_patch(
+    name: str, value: str | Iterable[str] | None
+) -> frozenset[str]:
     """Validate a patch list such as ``all,-thread`` or ``socket,time``.
 
     :param name: the variable or argument name, for the error message.
@@ -324,7 +326,9 @@ def decide(
         )
 
     if arg_mode != "auto":
-        return made(arg_mode, "argument", f"apply(mode={arg_mode!r}) forced it")
+        return made(
+            arg_mode, "argument", f"apply(mode={arg_mode!r}) forced it"
+        )
     if env_mode != "auto":
         return made(env_mode, MODE_VAR, f"{MODE_VAR}={env_mode} forced it")
     if project_flag and project_name_var is not None:

@@ -26,8 +26,7 @@ def render(current: PatchState, extra: Iterable[Finding] = ()) -> str:
         f"wsgi_host   {current.wsgi_host or '-'}",
         f"tool        {current.tool or '-'}",
         f"debugger    {current.debugger or '-'}",
-        f"decided at  {current.site or '-'} "
-        f"(thread {current.thread or '-'})",
+        f"decided at  {current.site or '-'} (thread {current.thread or '-'})",
         "modules",
     ]
     for name, how in sorted(current.modules.items()):

@@ -83,7 +83,9 @@ def patched_options() -> frozenset[str]:
         # probed modules on the native fast path.
         return frozenset()
     modes = module_modes()
-    found = {opt for opt, mod in _OPTION_MODULE.items() if modes[mod] == "green"}
+    found = {
+        opt for opt, mod in _OPTION_MODULE.items() if modes[mod] == "green"
+    }
     psycopg2 = sys.modules.get("psycopg2.extensions")
     if psycopg2 is not None:
         get_wait = getattr(psycopg2, "get_wait_callback", None)

@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 
 USAGE = """\
 usage: patchguard report [--json]
-       patchguard run [--mode MODE] [--patch LIST] (-m MODULE | SCRIPT) [ARGS...]
+       patchguard run [--mode MODE] [--patch LIST]
+                      (-m MODULE | SCRIPT) [ARGS...]
        patchguard check [--json] (-m MODULE | SCRIPT)
 """
 EXIT_OK, EXIT_HAZARD, EXIT_USAGE = 0, 1, 2
@@ -42,8 +43,9 @@ class UsageError(Exception):
 class Target:
     """What to run: a module (``-m``) or a script path, and its argv."""
 
-    def __init__(self, module: str | None, script: str | None,
-                 args: list[str]) -> None:
+    def __init__(
+        self, module: str | None, script: str | None, args: list[str]
+    ) -> None:
         self.module = module
         self.script = script
         self.args = args
@@ -74,13 +76,13 @@ def _parse(
             opts[name] = value
             i += 1
             continue
-        if token == "-m":
+        if token == "-m":  # noqa: S105 - a flag, not a password
             if i + 1 >= len(argv):
                 raise UsageError("-m needs a module name")
-            return opts, Target(argv[i + 1], None, argv[i + 2:])
+            return opts, Target(argv[i + 1], None, argv[i + 2 :])
         if token.startswith("-"):
             raise UsageError(f"unknown option {token!r}")
-        return opts, Target(None, token, argv[i + 1:])
+        return opts, Target(None, token, argv[i + 1 :])
     raise UsageError("a target is required: -m MODULE or SCRIPT")
 
 

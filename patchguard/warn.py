@@ -120,9 +120,9 @@ def emit(findings: Iterable[Finding], frame: FrameType | None) -> None:
         # ``python -c`` code has a built-in loader that cannot give source;
         # warnings would fail looking for it.
         source_globals = (
-            module_globals if hasattr(loader, "get_source") and not (
-                isinstance(loader, type)
-            ) else None
+            module_globals
+            if hasattr(loader, "get_source") and not (isinstance(loader, type))
+            else None
         )
         warnings.warn_explicit(
             finding.message,

@@ -53,9 +53,7 @@ def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
     :param extra: variables to set on top.
     """
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(_SCRUB)
-    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUB)}
     # eventlet's import-time deprecation banner is noise in stderr checks.
     env["EVENTLET_TESTS"] = "1"
     env["PYTHONPATH"] = os.pathsep.join(
@@ -73,6 +71,7 @@ def run_isolated(
     python: str | None = None,
     cwd: str | Path | None = None,
     pre_args: tuple[str, ...] = (),
+    stdin: str | None = None,
 ) -> Result:
     """Run ``tests/isolated/<script>`` (or a path) in a fresh interpreter.
 
@@ -86,6 +85,7 @@ def run_isolated(
     :param cwd: working directory.
     :param pre_args: interpreter options placed before the script
         (``-W``, ``-m debugpy ...``).
+    :param stdin: text fed to standard input (default: none).
     :returns: the exit status and output.
     """
     if str(script).startswith("-m"):
@@ -103,6 +103,17 @@ def run_isolated(
         text=True,
         timeout=timeout,
         cwd=cwd,
-        stdin=subprocess.DEVNULL,
+        input=stdin,
+        stdin=subprocess.DEVNULL if stdin is None else None,
     )
     return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def line_of(script: str, marker: str) -> str:
+    """Return ``path:lineno`` of the first line of ``script`` containing
+    ``marker`` (so tests never hard-code line numbers)."""
+    path = ISOLATED / script
+    for number, text in enumerate(path.read_text().splitlines(), 1):
+        if marker in text:
+            return f"{path}:{number}"
+    raise AssertionError(f"{marker!r} not in {path}")

@@ -1,0 +1,15 @@
+"""monkey_patch() after the bootstrap: recorded; warned when it changes."""
+
+import warnings
+
+warnings.simplefilter("always")
+with warnings.catch_warnings(record=True) as caught:
+    import patchguard.bootstrap  # noqa: F401
+    import eventlet
+
+    eventlet.monkey_patch(socket=True)  # line 10: changes nothing
+    eventlet.monkey_patch(thread=True)  # line 11: patches thread late
+
+from _emit import emit  # noqa: E402
+
+emit(caught)
