@@ -158,7 +158,11 @@ def _skipped(name: str) -> bool:
     # The standard library's own internal references are eventlet's
     # concern (it patches them or relies on them); the test runner's and
     # debugger's are tooling that runs before any bootstrap by design.
-    return top in _STDLIB or top in _TOOLING
+    return (
+        top in _STDLIB
+        or top in _TOOLING
+        or top.startswith(("_pydev", "pydev"))
+    )
 
 
 _STDLIB = frozenset(getattr(sys, "stdlib_module_names", ()))

@@ -39,10 +39,12 @@ class Result:
     stderr: str
 
     def json(self) -> Any:
-        """Parse the last stdout line that is a JSON object."""
+        """Parse the last JSON object printed on a stdout line (a prompt
+        such as pdb's may precede it on the same line)."""
         for line in reversed(self.stdout.splitlines()):
-            if line.startswith("{"):
-                return json.loads(line)
+            start = line.find('{"')
+            if start >= 0:
+                return json.loads(line[start:])
         raise AssertionError(
             f"no JSON line in stdout:\n{self.stdout}\nstderr:\n{self.stderr}"
         )

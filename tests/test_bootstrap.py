@@ -38,7 +38,12 @@ def test_default_patches_everything_and_reports_truthfully() -> None:
     assert state["mode"] == "eventlet"
     assert state["decided_by"] == "default"
     assert state["patched"] == [
-        "os", "select", "socket", "subprocess", "thread", "time"
+        "os",
+        "select",
+        "socket",
+        "subprocess",
+        "thread",
+        "time",
     ]
     assert state["modules"] == GREEN_ALL
     assert state["warnings"] == []
@@ -81,13 +86,24 @@ def test_native_refuses_later_monkey_patch() -> None:
 @pytest.mark.parametrize(
     ("env", "mode", "decided_by"),
     [
-        ({"DISABLE_EVENTLET_PATCHING": "1"}, "native",
-         "DISABLE_EVENTLET_PATCHING"),
-        ({"PATCHGUARD_PROJECT": "nova",
-          "OS_NOVA_DISABLE_EVENTLET_PATCHING": "true"}, "native",
-         "OS_NOVA_DISABLE_EVENTLET_PATCHING"),
-        ({"PATCHGUARD_MODE": "eventlet", "DISABLE_EVENTLET_PATCHING": "1"},
-         "eventlet", "PATCHGUARD_MODE"),
+        (
+            {"DISABLE_EVENTLET_PATCHING": "1"},
+            "native",
+            "DISABLE_EVENTLET_PATCHING",
+        ),
+        (
+            {
+                "PATCHGUARD_PROJECT": "nova",
+                "OS_NOVA_DISABLE_EVENTLET_PATCHING": "true",
+            },
+            "native",
+            "OS_NOVA_DISABLE_EVENTLET_PATCHING",
+        ),
+        (
+            {"PATCHGUARD_MODE": "eventlet", "DISABLE_EVENTLET_PATCHING": "1"},
+            "eventlet",
+            "PATCHGUARD_MODE",
+        ),
     ],
 )
 def test_environment_end_to_end(
@@ -103,13 +119,28 @@ def test_environment_end_to_end(
     ("kwargs", "env", "mode", "decided_by", "patched"),
     [
         ({"default": "native"}, {}, "native", "entry-point default", []),
-        ({"default": "native"}, {"PATCHGUARD_MODE": "eventlet"},
-         "eventlet", "PATCHGUARD_MODE", None),
-        ({"mode": "native"}, {"PATCHGUARD_MODE": "eventlet"},
-         "native", "argument", []),
+        (
+            {"default": "native"},
+            {"PATCHGUARD_MODE": "eventlet"},
+            "eventlet",
+            "PATCHGUARD_MODE",
+            None,
+        ),
+        (
+            {"mode": "native"},
+            {"PATCHGUARD_MODE": "eventlet"},
+            "native",
+            "argument",
+            [],
+        ),
         ({"patch": "socket"}, {}, "eventlet", "default", ["socket"]),
-        ({"patch": "socket"}, {"PATCHGUARD_PATCH": "time"},
-         "eventlet", "default", ["time"]),
+        (
+            {"patch": "socket"},
+            {"PATCHGUARD_PATCH": "time"},
+            "eventlet",
+            "default",
+            ["time"],
+        ),
     ],
 )
 def test_apply_arguments(
@@ -152,7 +183,8 @@ def test_log_line() -> None:
     """One INFO line on logger 'patchguard' says mode, patches, decider."""
     result = run_isolated("log_line.py", env={"PATCHGUARD_PATCH": "all"})
     lines = [
-        line for line in result.stdout.splitlines()
+        line
+        for line in result.stdout.splitlines()
         if line.startswith("patchguard|")
     ]
     assert len(lines) == 1, result.stdout
@@ -198,8 +230,13 @@ def _invalid(environ: dict[str, str]) -> bool:
             ),
             min_size=1,
         )
-        .map(lambda d: dict(d, PATCHGUARD_PROJECT="nova")
-             if "OS_NOVA_DISABLE_EVENTLET_PATCHING" in d else d)
+        .map(
+            lambda d: (
+                dict(d, PATCHGUARD_PROJECT="nova")
+                if "OS_NOVA_DISABLE_EVENTLET_PATCHING" in d
+                else d
+            )
+        )
         .filter(_invalid),
         min_size=10,
         max_size=25,

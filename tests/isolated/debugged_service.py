@@ -1,8 +1,9 @@
 """A service entry point run under a debugger (debugpy, pdb)."""
-import patchguard.bootstrap  # noqa: F401
 
 import threading  # noqa: E402
 import time  # noqa: E402
+
+import patchguard.bootstrap  # noqa: F401
 
 done = []
 t = threading.Thread(target=lambda: done.append(time.sleep(0.05)))

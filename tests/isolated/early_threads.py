@@ -13,10 +13,13 @@ def unwatched_worker():
 
 
 # Started before patchguard is imported: no start site is known.
-threading.Thread(target=unwatched_worker, name="unwatched", daemon=True).start()
+threading.Thread(
+    target=unwatched_worker, name="unwatched", daemon=True
+).start()
+
+import early_mod  # noqa: E402,F401  (starts 'early-bird' at import)
 
 import patchguard  # noqa: E402,F401  (watching starts here)
-import early_mod  # noqa: E402,F401  (starts 'early-bird' at import)
 
 
 def hidden():

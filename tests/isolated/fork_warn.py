@@ -1,11 +1,11 @@
 """fork() with a greenthread running: one warning naming it."""
 
-import patchguard.bootstrap  # noqa: F401
-
 import os  # noqa: E402
 import warnings  # noqa: E402
 
 import eventlet  # noqa: E402
+
+import patchguard.bootstrap  # noqa: F401
 
 
 def periodic_task():

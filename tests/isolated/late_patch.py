@@ -4,11 +4,12 @@ import warnings
 
 warnings.simplefilter("always")
 with warnings.catch_warnings(record=True) as caught:
-    import patchguard.bootstrap  # noqa: F401
     import eventlet
 
-    eventlet.monkey_patch(socket=True)  # line 10: changes nothing
-    eventlet.monkey_patch(thread=True)  # line 11: patches thread late
+    import patchguard.bootstrap  # noqa: F401
+
+    eventlet.monkey_patch(socket=True)  # MARK-same: changes nothing
+    eventlet.monkey_patch(thread=True)  # MARK-late: patches thread late
 
 from _emit import emit  # noqa: E402
 

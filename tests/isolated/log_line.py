@@ -3,5 +3,7 @@
 import logging
 import sys
 
-logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(name)s|%(message)s")
+logging.basicConfig(
+    level=logging.INFO, stream=sys.stdout, format="%(name)s|%(message)s"
+)
 import patchguard.bootstrap  # noqa: E402,F401

@@ -3,7 +3,8 @@
 import sys
 
 sys.monitoring.use_tool_id(sys.monitoring.DEBUGGER_ID, "acme-debugger")
-import patchguard.bootstrap  # noqa: E402,F401
 from _emit import emit  # noqa: E402
+
+import patchguard.bootstrap  # noqa: E402,F401
 
 emit()

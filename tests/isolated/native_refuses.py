@@ -1,7 +1,8 @@
 """Native mode: eventlet stays unimported; a later monkey_patch raises."""
 
-import patchguard.bootstrap  # noqa: F401
 import sys
+
+import patchguard.bootstrap  # noqa: F401
 
 imported_after_bootstrap = "eventlet" in sys.modules
 import eventlet  # noqa: E402

@@ -5,7 +5,9 @@ import time
 
 import patchguard
 
-threading.Thread(target=time.sleep, args=(5,), name="too-early", daemon=True).start()
+threading.Thread(
+    target=time.sleep, args=(5,), name="too-early", daemon=True
+).start()
 try:
     patchguard.apply()
 except patchguard.PatchOrderError as exc:

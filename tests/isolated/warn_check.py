@@ -7,7 +7,7 @@ from patchguard import warn
 
 warnings.simplefilter("always")
 with warnings.catch_warnings(record=True) as caught:
-    emitted = warn.warn_if_unpatched(["all"])  # line 10
+    emitted = warn.warn_if_unpatched(["all"])  # MARK
 findings = warn.check()
 threading_findings = warn.check(["threading", "subprocess"])
 

@@ -3,7 +3,9 @@
 import threading
 from time import sleep
 
-threading.Thread(target=sleep, args=(2,), name="amqp-heartbeat", daemon=True).start()
+threading.Thread(
+    target=sleep, args=(2,), name="amqp-heartbeat", daemon=True
+).start()
 import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
