@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.helpers import ISOLATED, run_isolated
+from tests.helpers import ISOLATED, line_of, run_isolated
 
 pytestmark = pytest.mark.isolated
 SVC = ISOLATED / "svc"
@@ -105,7 +105,10 @@ def test_check_clean_entry_point_exits_0() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(result.stdout)
     assert report["decision"]["kind"] == "bootstrap"
-    assert report["decision"]["site"].endswith("good_entry.py:3")
+    # A relative script path stays relative, as in Python's tracebacks.
+    assert line_of(
+        "svc/good_entry.py", "import patchguard.bootstrap"
+    ).endswith("/" + report["decision"]["site"])
     assert report["findings"] == []
     assert report["status"] == 0
 
@@ -118,7 +121,9 @@ def test_check_legacy_entry_point_lists_hazards() -> None:
     assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)
     assert report["decision"]["kind"] == "monkey_patch"
-    assert report["decision"]["site"].endswith("legacy_entry.py:9")
+    assert report["decision"]["site"] == line_of(
+        "svc/legacy_entry.py", "eventlet.monkey_patch()"
+    )
     categories = {f["category"] for f in report["findings"]}
     assert {
         "LatePatchWarning",

@@ -1,9 +1,8 @@
 """A service entry point run under a debugger (debugpy, pdb)."""
 
-import threading  # noqa: E402
-import time  # noqa: E402
-
 import patchguard.bootstrap  # noqa: F401
+import threading
+import time
 
 done = []
 t = threading.Thread(target=lambda: done.append(time.sleep(0.05)))

@@ -6,10 +6,10 @@ import warnings
 sys.path.insert(0, __file__.rsplit("/", 1)[0] + "/fakes")
 warnings.simplefilter("always")
 with warnings.catch_warnings(record=True) as caught:
+    import patchguard.bootstrap  # noqa: F401
+
     import MySQLdb  # noqa: F401  MARK-mysql
     import psycopg2  # noqa: F401  MARK-pg
-
-    import patchguard.bootstrap  # noqa: F401
 
 from _emit import emit  # noqa: E402
 

@@ -17,9 +17,8 @@ threading.Thread(
     target=unwatched_worker, name="unwatched", daemon=True
 ).start()
 
-import early_mod  # noqa: E402,F401  (starts 'early-bird' at import)
-
-import patchguard  # noqa: E402,F401  (watching starts here)
+import patchguard  # noqa: F401  (watching starts here)
+import early_mod  # noqa: F401  (starts 'early-bird' at import)
 
 
 def hidden():

@@ -1,11 +1,10 @@
 """fork() with a greenthread running: one warning naming it."""
 
-import os  # noqa: E402
-import warnings  # noqa: E402
-
-import eventlet  # noqa: E402
-
 import patchguard.bootstrap  # noqa: F401
+import os
+import warnings
+
+import eventlet
 
 
 def periodic_task():

@@ -4,9 +4,8 @@ import warnings
 
 warnings.simplefilter("always")
 with warnings.catch_warnings(record=True) as caught:
-    import eventlet
-
     import patchguard.bootstrap  # noqa: F401
+    import eventlet
 
     eventlet.monkey_patch(socket=True)  # MARK-same: changes nothing
     eventlet.monkey_patch(thread=True)  # MARK-late: patches thread late

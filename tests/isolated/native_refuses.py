@@ -1,8 +1,7 @@
 """Native mode: eventlet stays unimported; a later monkey_patch raises."""
 
-import sys
-
 import patchguard.bootstrap  # noqa: F401
+import sys
 
 imported_after_bootstrap = "eventlet" in sys.modules
 import eventlet  # noqa: E402

@@ -7,7 +7,7 @@ import patchguard
 
 threading.Thread(
     target=time.sleep, args=(5,), name="too-early", daemon=True
-).start()
+).start()  # MARK-start
 try:
     patchguard.apply()
 except patchguard.PatchOrderError as exc:
