@@ -17,21 +17,44 @@ if TYPE_CHECKING:
 
 
 def report(call: PatchCall, current: PatchState) -> None:
-    """Warn when a late call changed what is patched.
+    """Warn when a late call changed what is patched, or asked to leave
+    unpatched something that already is (eventlet cannot undo a patch, so
+    such a call silently does nothing).
 
     :param call: the recorded call (with ``before``/``after``).
     :param current: the state the bootstrap recorded.
     """
     added = sorted((call.after or frozenset()) - call.before)
-    if not added:
+    refused = sorted(
+        name
+        for name, value in call.kwargs.items()
+        if value is False and name in call.before
+    )
+    if not added and not refused:
         return
+    bootstrap = (
+        f"patchguard's bootstrap at {current.site} (in effect: "
+        f"{','.join(sorted(call.before)) or 'nothing'})"
+    )
+    parts = []
+    if added:
+        parts.append(
+            f"{call.describe()} patched {','.join(added)} after {bootstrap}; "
+            f"code that ran in between still holds the native objects."
+        )
+    if refused:
+        parts.append(
+            f"{call.describe()} asked to leave {','.join(refused)} "
+            f"unpatched, but {','.join(refused)} "
+            f"{'is' if len(refused) == 1 else 'are'} already patched and "
+            f"eventlet cannot undo a patch: that part of the call did "
+            f"nothing."
+        )
+    text = " ".join(parts)
     finding = warn.Finding(
         warn.LatePatchWarning,
-        f"{call.describe()} patched {','.join(added)} after patchguard's "
-        f"bootstrap at {current.site} had patched "
-        f"{','.join(sorted(call.before)) or 'nothing'}; code that ran in "
-        f"between still holds the native objects. Fix: remove the call and "
-        f"choose the patches with PATCHGUARD_PATCH before the bootstrap.",
+        text + " Fix: remove the call and choose the patches with "
+        "PATCHGUARD_PATCH (or PATCHGUARD_MODE=native) before the bootstrap.",
         call.site,
     )
     current.findings.append(finding)

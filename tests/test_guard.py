@@ -84,18 +84,27 @@ def test_stale_references_named() -> None:
     assert "time.sleep, not sleep" in message
 
 
-def test_late_patch_warns_only_when_it_changes_something() -> None:
+def test_late_patch_warns_when_it_changes_or_cannot_undo() -> None:
     """A later monkey_patch is recorded with its line; one that patches
-    more than the bootstrap did gives LatePatchWarning naming it."""
+    more, or asks to unpatch, gives LatePatchWarning naming it; one that
+    changes nothing is only recorded."""
     out = _run("late_patch.py", PATCHGUARD_PATCH="socket,time")
     sites = [c["site"] for c in out["late_patches"]]
     assert sites == [
         line_of("late_patch.py", "MARK-same"),
         line_of("late_patch.py", "MARK-late"),
+        line_of("late_patch.py", "MARK-undo"),
     ]
-    warning = _only(out["warnings"], "LatePatchWarning")
-    assert line_of("late_patch.py", "MARK-late") in warning["message"]
-    assert "patched thread" in warning["message"]
+    late, undo = [
+        w for w in out["warnings"] if w["category"] == "LatePatchWarning"
+    ]
+    assert line_of("late_patch.py", "MARK-late") in late["message"]
+    assert "patched thread" in late["message"]
+    assert line_of("late_patch.py", "MARK-undo") in undo["message"]
+    assert "cannot undo a patch" in undo["message"]
+    assert f"{undo['filename']}:{undo['lineno']}" == line_of(
+        "late_patch.py", "MARK-undo"
+    )
     assert "thread" in out["patched"]
 
 

@@ -9,6 +9,7 @@ with warnings.catch_warnings(record=True) as caught:
 
     eventlet.monkey_patch(socket=True)  # MARK-same: changes nothing
     eventlet.monkey_patch(thread=True)  # MARK-late: patches thread late
+    eventlet.monkey_patch(thread=False)  # MARK-undo: cannot unpatch
 
 from _emit import emit  # noqa: E402
 

@@ -1,0 +1,1 @@
+"""The same service with the bootstrap first: what the report asks for."""

@@ -1,0 +1,1 @@
+import patchguard.bootstrap  # noqa: F401  (first line: nothing predates it)

@@ -1,0 +1,1 @@
+"""nimbus: a sample OpenStack-style service with planted hazards."""
