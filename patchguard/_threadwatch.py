@@ -19,7 +19,7 @@ from patchguard import _importhook, _where
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from types import ModuleType
+    from types import FrameType, ModuleType
 
 #: attribute set on each started ``threading.Thread``.
 SITE_ATTR = "_patchguard_started_at"
@@ -31,9 +31,20 @@ def _wrap(threading: ModuleType) -> None:
     if getattr(original, "_patchguard_original", None) is not None:
         return
 
+    getframe = sys._getframe
+    internal = _where.is_internal
+
     def start(self: object) -> None:
-        # Cheap on purpose: one frame walk, one attribute.
-        setattr(self, SITE_ATTR, _where.user_site())
+        # Cheap on purpose (it runs on every thread start): a short frame
+        # walk with cached verdicts, and a tuple formatted only when read.
+        frame: FrameType | None = getframe(1)
+        while frame is not None and internal(frame.f_code.co_filename):
+            frame = frame.f_back
+        if frame is not None:
+            self.__dict__[SITE_ATTR] = (
+                frame.f_code.co_filename,
+                frame.f_lineno,
+            )
         original(self)
 
     start._patchguard_original = original  # type: ignore[attr-defined]
@@ -66,4 +77,6 @@ def started_at(thread: object) -> str | None:
     :returns: ``file:line`` or ``None``.
     """
     site = getattr(thread, SITE_ATTR, None)
-    return site if isinstance(site, str) else None
+    if isinstance(site, tuple):
+        return f"{site[0]}:{site[1]}"
+    return None

@@ -23,13 +23,22 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _SKIP_PREFIXES = ("<frozen importlib", "<frozen runpy")
 
 
-def _is_internal(filename: str) -> bool:
-    if filename.startswith(_SKIP_PREFIXES):
-        return True
-    if os.path.abspath(filename).startswith(_PACKAGE_DIR):
-        return True
-    # wrapt's pure-Python wrappers add a frame of their own.
-    return os.sep + "wrapt" + os.sep in filename
+#: filename → is it internal?  Bounded by the number of source files.
+_internal_cache: dict[str, bool] = {}
+
+
+def is_internal(filename: str) -> bool:
+    """Return True for frames that are never "the user" (cached)."""
+    known = _internal_cache.get(filename)
+    if known is None:
+        known = (
+            filename.startswith(_SKIP_PREFIXES)
+            or os.path.abspath(filename).startswith(_PACKAGE_DIR)
+            # wrapt's pure-Python wrappers add a frame of their own.
+            or os.sep + "wrapt" + os.sep in filename
+        )
+        _internal_cache[filename] = known
+    return known
 
 
 def user_frame(skip_also: tuple[str, ...] = ()) -> FrameType | None:
@@ -42,7 +51,7 @@ def user_frame(skip_also: tuple[str, ...] = ()) -> FrameType | None:
     frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         name = frame.f_code.co_filename
-        if not _is_internal(name) and not any(s in name for s in skip_also):
+        if not is_internal(name) and not any(s in name for s in skip_also):
             return frame
         frame = frame.f_back
     return None
