@@ -26,10 +26,12 @@ _PATCHES = {
     "os": (("os", "os"),),
     "select": (("select", "select"), ("selectors", "selectors")),
     "socket": (("socket", "socket"), ("ssl", "ssl")),
+    # threading first: an object known under several names is reported
+    # under the one users import (``threading.Lock``, not ``_thread``'s).
     "thread": (
-        ("queue", "Queue"),
-        ("_thread", "thread"),
         ("threading", "threading"),
+        ("_thread", "thread"),
+        ("queue", "Queue"),
     ),
     "time": (("time", "time"),),
     "subprocess": (("subprocess", "subprocess"),),

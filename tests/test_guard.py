@@ -72,7 +72,7 @@ def test_stale_references_named() -> None:
     got = {(r["module"], r["attr"]): r["original"] for r in out["stale_refs"]}
     assert got == {
         ("__main__", "sleep"): "time.sleep",
-        ("__main__", "Lock"): "_thread.allocate_lock",
+        ("__main__", "Lock"): "threading.Lock",
         ("__main__", "Popen"): "subprocess.Popen",
         ("__main__", "SimpleQueue"): "queue.SimpleQueue",
         ("__main__", "LOCK"): "instance of _thread.lock",
