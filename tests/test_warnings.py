@@ -163,7 +163,9 @@ def test_sys_monitoring_debugger_detected() -> None:
     assert (out["mode"], out["debugger"]) == ("native", "acme-debugger")
 
 
-def _debugpy(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _debugpy(
+    env: dict[str, str], timeout: float = 90
+) -> subprocess.CompletedProcess[str]:
     pytest.importorskip("debugpy")
     return subprocess.run(
         [
@@ -177,7 +179,7 @@ def _debugpy(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         env=clean_env(env),
         capture_output=True,
         text=True,
-        timeout=90,
+        timeout=timeout,
         stdin=subprocess.DEVNULL,
     )
 
@@ -212,7 +214,9 @@ def test_debugpy_forced_eventlet_warns(
     """Forced eventlet (or thread unpatched) under debugpy gives
     DebuggerWarning naming debugpy."""
     try:
-        result = _debugpy(dict(extra, PATCHGUARD_MODE="eventlet"))
+        # The hazard may hang the process (it does on 3.13): the warning is
+        # printed at the bootstrap, long before this bound.
+        result = _debugpy(dict(extra, PATCHGUARD_MODE="eventlet"), 20)
     except subprocess.TimeoutExpired as exc:
         # The hazard itself may hang the process; the warning came first.
         stderr = (
