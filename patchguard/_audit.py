@@ -17,6 +17,9 @@ from patchguard._errors import PatchOrderError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
     from patchguard._state import PatchState
 
 _FIX_ORDER = (
@@ -149,9 +152,27 @@ _fork_warned = False
 
 def _watch_fork() -> None:
     global _fork_hooked
-    if not _fork_hooked and hasattr(os, "register_at_fork"):
+    if _fork_hooked or not hasattr(os, "fork"):
+        return
+    _fork_hooked = True
+    import wrapt
+
+    # Wrapping os.fork warns in the caller's frame, where ``-W error``
+    # can raise; the at-fork hook catches forks made from C (an exception
+    # raised there would only be printed and ignored).
+    wrapt.wrap_function_wrapper(os, "fork", _fork_wrapper)
+    if hasattr(os, "register_at_fork"):
         os.register_at_fork(before=_before_fork)
-        _fork_hooked = True
+
+
+def _fork_wrapper(
+    wrapped: Callable[..., Any],
+    instance: object,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> Any:
+    _before_fork()
+    return wrapped(*args, **kwargs)
 
 
 def _green_site(glet: object) -> str:

@@ -152,3 +152,30 @@ def test_check_human_report() -> None:
     assert "decision    a bare eventlet.monkey_patch() at" in result.stdout
     assert "EarlyThreadWarning" in result.stdout
     assert "hazard(s)" in result.stdout.splitlines()[-1]
+
+
+def test_console_script_is_installed() -> None:
+    """The `patchguard` console script runs the same CLI."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(sys.executable).with_name("patchguard")
+    if not script.exists():
+        found = shutil.which("patchguard")
+        if found is None:
+            pytest.skip("patchguard is not installed as a console script here")
+        script = Path(found)
+    from tests.helpers import clean_env
+
+    result = subprocess.run(
+        [str(script), "report", "--json"],
+        env=clean_env({"PATCHGUARD_MODE": "native"}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["mode"] == "native"

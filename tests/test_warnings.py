@@ -48,23 +48,36 @@ def test_categories_are_runtime_warnings_reexported() -> None:
 
 
 @pytest.mark.parametrize(
-    ("script", "env", "category"),
+    ("kind", "env", "category"),
     [
-        ("hazards_plain.py", {}, "EarlyThreadWarning"),
-        ("hazards_plain.py", {}, "StaleReferenceWarning"),
+        ("early", {}, "EarlyThreadWarning"),
+        ("stale", {}, "StaleReferenceWarning"),
+        ("late", {"PATCHGUARD_PATCH": "socket,time"}, "LatePatchWarning"),
         (
-            "log_line.py",
+            "partial",
             {"PATCHGUARD_PATCH": "all,-thread"},
             "PartialPatchWarning",
         ),
+        ("debugger", {"PATCHGUARD_MODE": "eventlet"}, "DebuggerWarning"),
+        ("driver", {}, "UnpatchedDriverWarning"),
+        ("wsgi", {"PATCHGUARD_MODE": "eventlet"}, "WSGIHostWarning"),
+        ("fork", {}, "ForkWarning"),
     ],
 )
 def test_dash_w_error_turns_category_into_exception(
-    script: str, env: dict[str, str], category: str
+    kind: str, env: dict[str, str], category: str
 ) -> None:
-    """-W error::patchguard.<Category> makes the bootstrap raise it."""
+    """-W error::patchguard.<Category> turns each category into an
+    exception; without it the program survives and shows the warning."""
+    plain = run_isolated("hazards_plain.py", kind, env=env)
+    assert plain.returncode == 0, plain.stderr
+    assert "survived" in plain.stdout
+    assert f"{category}:" in plain.stderr
     result = run_isolated(
-        script, env=env, pre_args=("-W", f"error::patchguard.{category}")
+        "hazards_plain.py",
+        kind,
+        env=env,
+        pre_args=("-W", f"error::patchguard.{category}"),
     )
     assert result.returncode == 1
     assert f"patchguard.warn.{category}:" in result.stderr
