@@ -46,6 +46,13 @@ class Plan:
 def _current_thread() -> tuple[int, str | None]:
     import threading
 
+    from patchguard import _state
+
+    if "thread" in _state.patched_options():
+        # Already green (an earlier bare monkey_patch): threading's idea of
+        # the current thread is a greenlet's now, so it cannot tell; that
+        # earlier call is reported on its own.
+        return _state.real_thread_ident(), None
     current = threading.current_thread()
     off_main = None
     if current is not threading.main_thread():

@@ -146,3 +146,23 @@ def test_fork_warns_once_naming_greenthreads() -> None:
         in warning["message"]
     )
     assert "run in both processes" in warning["message"]
+
+
+def test_bare_patch_before_bootstrap_is_reported() -> None:
+    """A monkey_patch() before the bootstrap is named in a
+    LatePatchWarning (eventlet mode)."""
+    out = _run("patched_before.py")
+    assert out["mode"] == "eventlet"
+    message = _only(out["warnings"], "LatePatchWarning")["message"]
+    assert line_of("patched_before.py", "MARK-bare") in message
+    assert "before patchguard's bootstrap" in message
+
+
+def test_native_refused_when_already_patched() -> None:
+    """Deciding native after something patched raises PatchOrderError
+    naming the call: the process is not native, so patchguard won't say
+    it is."""
+    out = _run("patched_before.py", PATCHGUARD_MODE="native")
+    assert out["mode"] == "unset"
+    assert out["error"].startswith("cannot run native")
+    assert line_of("patched_before.py", "MARK-bare") in out["error"]
