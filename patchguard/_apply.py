@@ -48,6 +48,32 @@ def _again(
     )
 
 
+def _earlier_calls() -> list[str]:
+    eventlet_hooks = sys.modules.get("patchguard._eventlet")
+    if eventlet_hooks is None:
+        return []
+    return [c.describe() for c in eventlet_hooks.calls if c.mode == "unset"]
+
+
+def _refuse_native_if_green(decision: _policy.Decision) -> None:
+    # Something patched before the bootstrap: the process cannot be native
+    # any more, and saying it is would be the lie patchguard exists to stop.
+    if decision.mode != "native":
+        return
+    green = _state.patched_options()
+    if not green:
+        return
+    from patchguard._errors import PatchOrderError
+
+    culprits = "; ".join(_earlier_calls()) or "code patchguard did not see"
+    raise PatchOrderError(
+        f"cannot run native (decided_by={decision.decided_by}): the process "
+        f"was already patched ({','.join(sorted(green))}) by {culprits}. "
+        f"Remove that call, or make `import patchguard.bootstrap` the first "
+        f"import so the mode is decided before anything patches."
+    )
+
+
 def apply(
     mode: str | None = None,
     patch: str | Iterable[str] | None = None,
@@ -86,17 +112,29 @@ def apply(
                 _policy.decide(os.environ, mode, patch, project, default),
             )
         decision = _policy.decide(os.environ, mode, patch, project, default)
+        _refuse_native_if_green(decision)
         new = _state.PatchState(decision, _where.user_site(), _thread_name())
         # Read before patching: still the real OS thread ident.
         new.hub_thread = _state.real_thread_ident()
         if decision.mode == "eventlet":
-            from patchguard import _audit
+            from patchguard import _audit, warn
 
             plan = _audit.before_patch(new)
             from patchguard import _eventlet
 
             _eventlet.patch(decision.options)
             _audit.after_patch(new, plan)
+            for call in _earlier_calls():
+                new.findings.append(
+                    warn.Finding(
+                        warn.LatePatchWarning,
+                        f"{call} patched the process before patchguard's "
+                        f"bootstrap at {new.site}: whatever ran before it "
+                        f"was never audited. Fix: remove the call and make "
+                        f"`import patchguard.bootstrap` the first import.",
+                        new.site,
+                    )
+                )
             from patchguard import _advice
 
             new.findings.extend(_advice.findings(new))
