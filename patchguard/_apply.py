@@ -135,6 +135,9 @@ def apply(
                         new.site,
                     )
                 )
+            from patchguard import _logging_locks
+
+            _logging_locks.install()
             from patchguard import _advice
 
             new.findings.extend(_advice.findings(new))

@@ -64,6 +64,11 @@ _TOOLING = frozenset(
         "_pydev_bundle",
         "_pydevd_frame_eval",
         "pydevd_plugins",
+        # The embedding server's own modules load before any WSGI script
+        # can bootstrap; WSGIHostWarning covers forcing eventlet there.
+        "mod_wsgi",
+        "uwsgi",
+        "uwsgidecorators",
     }
 )
 
