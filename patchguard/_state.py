@@ -224,13 +224,22 @@ def on_hub_thread() -> bool:
     """Return True when the caller may use green primitives.
 
     That is: the process is in eventlet mode and the caller runs on the OS
-    thread that bootstrapped it (where eventlet's hub runs).  A native
-    thread in a patched process must never touch green primitives.
+    thread that bootstrapped it (where eventlet's hub runs) — or, in a
+    process patched without the bootstrap, on an OS thread that has an
+    eventlet hub.  A native thread in a patched process must never touch
+    green primitives.
     """
     current = _current
-    if current.mode != "eventlet" or current.hub_thread is None:
+    if current.mode == "eventlet" and current.hub_thread is not None:
+        return real_thread_ident() == current.hub_thread
+    if current.mode != "unset" or "thread" not in patched_options():
         return False
-    return real_thread_ident() == current.hub_thread
+    # Patched without patchguard's bootstrap (a bare monkey_patch()): the
+    # hub lives on whichever OS thread has one, per eventlet's own
+    # thread-local (a real one: eventlet keeps it unpatched).
+    hubs = sys.modules.get("eventlet.hubs")
+    local = getattr(hubs, "_threadlocal", None)
+    return getattr(local, "hub", None) is not None
 
 
 #: The recorded state (private).

@@ -1,0 +1,136 @@
+"""The contract of patchguard.subproc in one mode and placement.
+
+Usage: ``subproc_contract.py - hub|thread`` with ``PATCHGUARD_MODE`` set.
+Prints the backend chosen, what pipes are made of, ``with``/retry
+behaviour, the class and message of every error, leftover children and
+descriptors, and (eventlet mode) the hub's longest stall.
+"""
+
+import subprocess
+import sys
+
+from subproc_common import Ticker, children, emit, fds, kind, run_here
+
+from patchguard import subproc
+
+
+def catch(fn) -> dict | None:  # type: ignore[no-untyped-def]
+    """Call ``fn``; describe what it raised (None if nothing)."""
+    try:
+        fn()
+    except BaseException as exc:  # described, not handled
+        return {
+            "type": kind(exc),
+            "message": str(exc),
+            "cmd": repr(getattr(exc, "cmd", None)),
+            "timeout": getattr(exc, "timeout", None),
+        }
+    return None
+
+
+def body() -> dict:
+    """Exercise the public API; return what a user would observe."""
+    facts: dict = {"backend": subproc.backend()}
+    with subproc.Popen(
+        ["cat"], stdin=subproc.PIPE, stdout=subproc.PIPE, text=True
+    ) as proc:
+        proc.stdin.write("ping\n")
+        proc.stdin.flush()
+        facts["readline"] = proc.stdout.readline()
+        facts["pipe_raw"] = type(proc.stdout.buffer.raw).__name__
+        facts["is_popen"] = isinstance(proc, subproc.Popen)
+        proc.stdin.close()
+    facts["with_returncode"] = proc.returncode
+
+    proc = subproc.Popen(
+        ["sh", "-c", "echo a; sleep 0.3; echo b"], stdout=subproc.PIPE
+    )
+    facts["first_try"] = catch(lambda: proc.communicate(timeout=0.05))
+    facts["retry_out"] = proc.communicate(timeout=10)[0].decode()
+    facts["retry_rc"] = proc.returncode
+
+    result = subproc.run(
+        ["sh", "-c", "cat; echo err >&2"],
+        input="x\r\ny",
+        capture_output=True,
+        text=True,
+    )
+    facts["text_run"] = [result.stdout, result.stderr, result.returncode]
+    # Over the size where the green backend joins and decodes on a native
+    # thread, in 1 MiB steps that split multi-byte characters and \r\n.
+    big = subproc.run(
+        ["sh", "-c", "yes '\u00e9\u20ac\r' | head -n 800000; printf 'a\rb'"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+    )
+    facts["big_text_ok"] = big.stdout == "\u00e9\u20ac\n" * 800000 + "a\nb"
+    facts["big_input"] = (
+        subproc.run(["wc", "-c"], input=b"x" * 5_000_000, capture_output=True)
+        .stdout.strip()
+        .decode()
+    )
+    facts["execute"] = list(
+        subproc.execute(
+            "sh",
+            "-c",
+            "cat; echo e >&2; exit 2",
+            input="in",
+            check_exit_code=[2],
+        )
+    )
+
+    facts["errors"] = {
+        "timeout": catch(lambda: subproc.run(["sleep", "5"], timeout=0.05)),
+        "check": catch(lambda: subproc.run(["false"], check=True)),
+        "check_call": catch(lambda: subproc.check_call(["false"])),
+        "check_output": catch(
+            lambda: subproc.check_output(["sh", "-c", "exit 4"])
+        ),
+        "call_timeout": catch(
+            lambda: subproc.call(["sleep", "5"], timeout=0.05)
+        ),
+        "missing": catch(
+            lambda: subproc.run(["/nonexistent/patchguard-missing"])
+        ),
+        "non_string": catch(lambda: subproc.run(["echo", "ok", 42])),
+        "negative": catch(lambda: subproc.run(["sleep", "5"], timeout=-1)),
+        "nan": catch(
+            lambda: subproc.check_output(["true"], timeout=float("nan"))
+        ),
+        "empty": catch(lambda: subproc.run([])),
+        "missing_cwd": catch(
+            lambda: subproc.run(["true"], cwd="/nonexistent/patchguard-dir")
+        ),
+        "execute_fail": catch(lambda: subproc.execute("sh", "-c", "exit 3")),
+        "execute_timeout": catch(
+            lambda: subproc.execute("sleep", "5", timeout=0.05)
+        ),
+    }
+    facts["children"] = children()
+    return facts
+
+
+# Warm up once (one-time imports, the unpatched subprocess copy, the hub's
+# own descriptors) so the descriptor count below only sees leaks.
+subproc.run(["true"], capture_output=True)
+catch(lambda: subproc.execute("false"))
+with Ticker() as ticker:
+    before = fds()
+    facts, hub_made = run_here(body)
+    after = fds()
+facts["hub_made"] = hub_made
+# Control: the monkey-patched stdlib, called the same way, does create a
+# hub on a native thread (so ``hub_made`` can tell the difference).
+facts["control_hub_made"] = run_here(
+    lambda: subprocess.check_output(["true"])
+)[1]
+facts["max_gap"] = ticker.max_gap
+facts["leaked_fds"] = sorted(set(after) - set(before))
+facts["eventlet_imported"] = "eventlet" in sys.modules
+facts["stdlib_classes"] = {
+    name: f"subprocess.{name}"
+    for name in ("TimeoutExpired", "CalledProcessError", "CompletedProcess")
+    if getattr(subproc, name) is getattr(subprocess, name)
+}
+emit(facts)
