@@ -29,25 +29,11 @@ if TYPE_CHECKING:
         WSGIHostWarning,
     )
 
-_WARNINGS = frozenset(
-    {
-        "DebuggerWarning",
-        "EarlyThreadWarning",
-        "ForkWarning",
-        "LatePatchWarning",
-        "PartialPatchWarning",
-        "PatchGuardWarning",
-        "StaleReferenceWarning",
-        "UnpatchedDriverWarning",
-        "WSGIHostWarning",
-    }
-)
-
 
 def __getattr__(name: str) -> object:
     # The warning classes load on first use (``-W ignore::patchguard.X``,
     # ``from patchguard import X``): the native bootstrap never needs them.
-    if name in _WARNINGS:
+    if name.endswith("Warning") and name in __all__:
         from patchguard import warn
 
         return getattr(warn, name)

@@ -23,13 +23,6 @@ if TYPE_CHECKING:
 _lock = _thread.allocate_lock()
 
 
-def _thread_name() -> str:
-    threading = sys.modules.get("threading")
-    if threading is None:
-        return "MainThread"
-    return str(threading.current_thread().name)
-
-
 def _again(
     current: _state.PatchState, decision: _policy.Decision
 ) -> _state.PatchState:
@@ -113,7 +106,9 @@ def apply(
             )
         decision = _policy.decide(os.environ, mode, patch, project, default)
         _refuse_native_if_green(decision)
-        new = _state.PatchState(decision, _where.user_site(), _thread_name())
+        new = _state.PatchState(
+            decision, _where.user_site(), _where.thread_name()
+        )
         # Read before patching: still the real OS thread ident.
         new.hub_thread = _state.real_thread_ident()
         if decision.mode == "eventlet":

@@ -92,13 +92,6 @@ calls: list[PatchCall] = []
 _own_call = False
 
 
-def _thread_name() -> str:
-    threading = sys.modules.get("threading")
-    if threading is None:
-        return "MainThread"
-    return str(threading.current_thread().name)
-
-
 def _guard(
     wrapped: Callable[..., Any],
     instance: object,
@@ -112,7 +105,7 @@ def _guard(
     current = _state.state()
     call = PatchCall(
         _where.user_site(skip_also=("eventlet",)),
-        _thread_name(),
+        _where.thread_name(),
         dict(kwargs),
         _state.patched_options(),
         current.mode,

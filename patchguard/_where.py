@@ -67,3 +67,15 @@ def user_site(skip_also: tuple[str, ...] = ()) -> str:
     if frame is None:
         return "<unknown>"
     return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+def thread_name() -> str:
+    """Return the calling thread's name without importing threading.
+
+    :returns: the name, or ``"MainThread"`` when :mod:`threading` was never
+        imported (no thread can have been started through it).
+    """
+    threading = sys.modules.get("threading")
+    if threading is None:
+        return "MainThread"
+    return str(threading.current_thread().name)

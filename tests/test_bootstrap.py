@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from patchguard import ConfigError
 from patchguard._policy import decide
 from tests.helpers import line_of, run_isolated
+from tests.test_policy import VARS
 
 pytestmark = pytest.mark.isolated
 
@@ -194,16 +195,6 @@ def test_log_line() -> None:
     )
 
 
-_VARS = [
-    "PATCHGUARD_MODE",
-    "PATCHGUARD_PATCH",
-    "PATCHGUARD_PROJECT",
-    "PATCHGUARD_STRICT",
-    "DISABLE_EVENTLET_PATCHING",
-    "OS_NOVA_DISABLE_EVENTLET_PATCHING",
-]
-
-
 def _invalid(environ: dict[str, str]) -> bool:
     try:
         decide(environ)
@@ -220,7 +211,7 @@ def _invalid(environ: dict[str, str]) -> bool:
 @given(
     st.lists(
         st.dictionaries(
-            st.sampled_from(_VARS),
+            st.sampled_from(VARS),
             st.text(
                 alphabet=st.characters(
                     blacklist_categories=("Cs",), blacklist_characters="\x00"

@@ -18,20 +18,6 @@ with warnings.catch_warnings(record=True) as caught:
     else:
         import patchguard.bootstrap  # noqa: F401
 
-import json  # noqa: E402
+from _emit import emit
 
-import patchguard  # noqa: E402
-
-out = patchguard.state().to_dict()
-out["eventlet_imported"] = "eventlet" in sys.modules
-out["warnings"] = [
-    {
-        "category": w.category.__name__,
-        "message": str(w.message),
-        "filename": w.filename,
-        "lineno": w.lineno,
-    }
-    for w in caught
-    if issubclass(w.category, patchguard.PatchGuardWarning)
-]
-print(json.dumps(out))
+emit(caught)
