@@ -167,6 +167,9 @@ def install(eventlet: ModuleType) -> None:
 
     :param eventlet: the imported eventlet package.
     """
+    if _own_call:
+        # patchguard itself is importing eventlet to patch: wrap after.
+        return
     import wrapt
 
     patcher = sys.modules["eventlet.patcher"]
@@ -178,16 +181,19 @@ def install(eventlet: ModuleType) -> None:
 
 
 def patch(options: frozenset[str]) -> None:
-    """Import eventlet and patch exactly ``options``.
+    """Import eventlet and patch exactly ``options``, then guard it.
 
     :param options: eventlet option names, e.g. ``{"socket", "time"}``.
     """
     global _own_call
-    import eventlet
-
-    install(eventlet)
+    # The wrapper (and wrapt, and what wrapt imports) is installed only
+    # after patching: eventlet's lock upgrade walks every module loaded at
+    # that moment, so each module imported before it costs time.
     _own_call = True
     try:
+        import eventlet
+
         eventlet.monkey_patch(**dict.fromkeys(options, True))
     finally:
         _own_call = False
+    install(eventlet)
