@@ -109,6 +109,26 @@ def stop(proc: subprocess.Popen[Any], sig: int, timeout: float) -> int:
     return proc.returncode
 
 
+def spawn_logged(
+    cmd: list[str], env: dict[str, str], cwd: Path, log_path: Path
+) -> subprocess.Popen[bytes]:
+    """Start a server in its own session with stdout+stderr in a log file.
+
+    Its own session lets :func:`stop` signal the whole server (master and
+    workers) by process group.
+    """
+    with open(log_path, "wb") as log:
+        return subprocess.Popen(
+            cmd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
+        )
+
+
 def tail(path: Path, lines: int = 40) -> str:
     """Return the last ``lines`` lines of a log file (or a note)."""
     try:

@@ -13,7 +13,6 @@ import os
 import pwd
 import shutil
 import signal
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from tests.hosts import (
     install_requires,
     scrubbed_env,
     session_dir,
+    spawn_logged,
     stop,
     tail,
     wait_gone,
@@ -118,16 +118,7 @@ def mod_wsgi_express(
     if tickers:
         env["PATCHGUARD_TEST_TICKERS"] = "1"
     out = root / "express.log"
-    with open(out, "wb") as log:
-        proc = subprocess.Popen(
-            cmd,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            cwd=root,
-            start_new_session=True,
-        )
+    proc = spawn_logged(cmd, env, root, out)
     server = None
     try:
         state = wait_http(port, "/state", timeout, proc, root / "error_log")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import shutil
 import signal
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ from tests.hosts import (
     free_port,
     scrubbed_env,
     session_dir,
+    spawn_logged,
     stop,
     wait_gone,
     wait_http,
@@ -75,16 +75,7 @@ def uwsgi_server(
     if mode is not None:
         env["PATCHGUARD_MODE"] = mode
     log_path = root / "uwsgi.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            cmd,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            cwd=root,
-            start_new_session=True,
-        )
+    proc = spawn_logged(cmd, env, root, log_path)
     server = None
     try:
         state = wait_http(port, "/state", timeout, proc, log_path)
