@@ -17,8 +17,10 @@ import time
 import types
 
 import patchguard  # noqa: F401  (installs the thread-start watch)
-from patchguard import _stale, _threads_audit, _threadwatch
-from patchguard._policy import DEFAULT_OPTIONS
+from patchguard._decision.policy import DEFAULT_OPTIONS
+from patchguard._detectors import stale as _stale
+from patchguard._detectors import threads as _threads_audit
+from patchguard._hooks import threadwatch as _threadwatch
 
 
 def _fake_modules(count: int) -> None:

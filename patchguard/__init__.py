@@ -8,9 +8,10 @@ so a later bootstrap can name what ran before it.  Import
 
 from __future__ import annotations
 
-from patchguard import _importhook, _threadwatch
-from patchguard._apply import apply
+from patchguard._decision.apply import apply
 from patchguard._errors import ConfigError, PatchOrderError
+from patchguard._hooks import importhook as _importhook
+from patchguard._hooks import threadwatch as _threadwatch
 from patchguard._state import PatchState, state
 
 TYPE_CHECKING = False
@@ -41,7 +42,7 @@ def __getattr__(name: str) -> object:
 
 
 def _watch_eventlet(eventlet: ModuleType) -> None:
-    from patchguard import _eventlet
+    from patchguard._hooks import eventlet as _eventlet
 
     _eventlet.install(eventlet)
 

@@ -1,7 +1,8 @@
 """The one source of truth about what is patched.
 
-The decision is recorded here once (by :mod:`patchguard._apply`); everyone
-else reads it through :func:`state`.  What is *patched* is never taken from
+The decision is recorded here once (by
+:mod:`patchguard._decision.apply`); everyone else reads it through
+:func:`state`.  What is *patched* is never taken from
 eventlet's bookkeeping: eventlet's ``is_monkey_patched('threading')`` is
 False after a full patch because its registry is keyed by option names.
 Instead :attr:`PatchState.patched` and :attr:`PatchState.modules` look at
@@ -17,7 +18,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from patchguard._policy import Decision
+    from patchguard._decision.policy import Decision
 
 #: stdlib module → (attribute path inspected, how it is judged).
 _PROBES = (
@@ -258,7 +259,7 @@ def state() -> PatchState:
 
 
 def record(new: PatchState) -> None:
-    """Record the decision (called once, by :mod:`patchguard._apply`).
+    """Record the decision (called once, by :mod:`patchguard._decision.apply`).
 
     :param new: the state to publish.
     """

@@ -15,7 +15,7 @@ Like gevent's ``monkey`` module, this module keeps its own imports to the
 minimum: anything imported before patching would keep native references.
 """
 
-from patchguard._apply import apply
+from patchguard._decision.apply import apply
 
 __all__ = ["apply"]
 

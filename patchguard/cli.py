@@ -89,7 +89,8 @@ def _parse(
 def _report(argv: list[str]) -> int:
     if argv not in ([], ["--json"]):
         raise UsageError(f"report takes only --json, not {argv!r}")
-    from patchguard import _apply, _report
+    from patchguard._cli import report as _report
+    from patchguard._decision import apply as _apply
 
     current = _apply.apply()
     if argv:
@@ -108,7 +109,7 @@ def _prepare_path(target: Target) -> None:
 
 def _run(argv: list[str]) -> int:
     opts, target = _parse(argv, (), ("--mode", "--patch"))
-    from patchguard import _policy
+    from patchguard._decision import policy as _policy
 
     # The command line is the operator: it sets the same variables an
     # operator would, so child processes inherit the mode too.
@@ -118,7 +119,7 @@ def _run(argv: list[str]) -> int:
     if "--patch" in opts:
         _policy.parse_patch("--patch", opts["--patch"])
         os.environ[_policy.PATCH_VAR] = opts["--patch"]
-    from patchguard import _apply
+    from patchguard._decision import apply as _apply
 
     _apply.apply()
     import runpy
@@ -153,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if verb == "run":
             return _run(rest)
         if verb == "check":
-            from patchguard import _check
+            from patchguard._cli import check as _check
 
             opts, target = _parse(rest, ("--json",), ())
             return _check.main(target, as_json="--json" in opts)

@@ -44,7 +44,10 @@ import time
 
 import pytest
 
-from patchguard import _leaks, _log, _policy, _state, warn
+from patchguard import _state, warn
+from patchguard._decision import log as _log
+from patchguard._decision import policy as _policy
+from patchguard._detectors import leaks as _leaks
 from patchguard._errors import ConfigError, PatchOrderError
 
 TYPE_CHECKING = False

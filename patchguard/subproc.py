@@ -334,7 +334,7 @@ def _popen_class() -> type[Popen]:
     if _state.on_hub_thread():
         cls = _CLASSES.get("green")
         if cls is None:
-            from patchguard import _subproc_green
+            from patchguard._subproc import green as _subproc_green
 
             cls = _CLASSES["green"] = type(
                 "Popen",
@@ -348,7 +348,7 @@ def _popen_class() -> type[Popen]:
 def _native_module() -> types.ModuleType:
     if "eventlet" not in sys.modules:
         return subprocess  # nothing can be patched without eventlet
-    from patchguard import _subproc_green
+    from patchguard._subproc import green as _subproc_green
 
     return _subproc_green.unpatched_subprocess()
 
@@ -367,7 +367,7 @@ def _native_class() -> type[Popen]:
 
 def _sleep(seconds: float) -> None:
     if backend() == "green":
-        from patchguard import _subproc_green
+        from patchguard._subproc import green as _subproc_green
 
         _subproc_green.sleep(seconds)
     else:

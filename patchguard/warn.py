@@ -156,7 +156,8 @@ def check(expected: Iterable[str] | None = None) -> list[Finding]:
         eventlet for (or ``all`` before any bootstrap).
     :returns: one :class:`PartialPatchWarning` finding per missing patch.
     """
-    from patchguard import _policy, _state
+    from patchguard import _state
+    from patchguard._decision import policy as _policy
 
     current = _state.state()
     patched = current.patched
@@ -200,7 +201,7 @@ _ALIASES = {
 
 
 def _expand(name: str) -> set[str]:
-    from patchguard import _policy
+    from patchguard._decision import policy as _policy
 
     if name.lower() == "all":
         return set(_policy.DEFAULT_OPTIONS)

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from patchguard import ConfigError
-from patchguard._policy import decide
+from patchguard._decision.policy import decide
 from tests.helpers import line_of, run_isolated
 from tests.test_policy import VARS
 

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from patchguard import ConfigError, _policy
-from patchguard._policy import decide
+from patchguard import ConfigError
+from patchguard._decision import policy as _policy
+from patchguard._decision.policy import decide
 
 ALL = frozenset(
     {"os", "select", "socket", "thread", "time", "psycopg", "subprocess"}

@@ -134,7 +134,7 @@ def many(total: int = 1000, workers: int = 20) -> dict:
 
 def fallback() -> dict:
     """Wait by back-off instead of pidfds; still concurrent and correct."""
-    from patchguard import _subproc_green
+    from patchguard._subproc import green as _subproc_green
 
     subproc._PIDFD = False
     _subproc_green._PIDFD = False

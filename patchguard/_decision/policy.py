@@ -14,7 +14,8 @@ Precedence, first opinion wins::
 
 from __future__ import annotations
 
-from patchguard import _debugger, _hosts
+from patchguard._decision import debugger as _debugger
+from patchguard._decision import hosts as _hosts
 from patchguard._errors import ConfigError
 
 TYPE_CHECKING = False

@@ -123,7 +123,7 @@ def _guard(
     call.after = _state.patched_options()
     if current.mode == "eventlet":
         current.late_patches.append(call)
-        from patchguard import _late
+        from patchguard._detectors import late as _late
 
         _late.report(call, current)
     return result
@@ -138,7 +138,9 @@ def _audited_bare_call(
     # A bare monkey_patch() before any bootstrap: patch as asked, but run
     # the same audit the bootstrap would, so ``check`` can name the early
     # threads and stale references of a legacy entry point.
-    from patchguard import _audit, _policy, _state
+    from patchguard import _state
+    from patchguard._decision import policy as _policy
+    from patchguard._detectors import audit as _audit
 
     # eventlet's own rule: any True argument means "only these".
     if any(value is True for value in kwargs.values()):

@@ -7,7 +7,7 @@ post-import hook logs it as soon as anything imports logging.
 
 from __future__ import annotations
 
-from patchguard import _importhook
+from patchguard._hooks import importhook as _importhook
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from patchguard import warn
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from patchguard._eventlet import PatchCall
+    from patchguard._hooks.eventlet import PatchCall
     from patchguard._state import PatchState
 
 

@@ -11,7 +11,9 @@ import _thread
 import os
 import sys
 
-from patchguard import _log, _policy, _state, _where
+from patchguard import _state, _where
+from patchguard._decision import log as _log
+from patchguard._decision import policy as _policy
 from patchguard._errors import ConfigError
 
 TYPE_CHECKING = False
@@ -42,7 +44,7 @@ def _again(
 
 
 def _earlier_calls() -> list[str]:
-    eventlet_hooks = sys.modules.get("patchguard._eventlet")
+    eventlet_hooks = sys.modules.get("patchguard._hooks.eventlet")
     if eventlet_hooks is None:
         return []
     return [c.describe() for c in eventlet_hooks.calls if c.mode == "unset"]
@@ -112,10 +114,11 @@ def apply(
         # Read before patching: still the real OS thread ident.
         new.hub_thread = _state.real_thread_ident()
         if decision.mode == "eventlet":
-            from patchguard import _audit, warn
+            from patchguard import warn
+            from patchguard._detectors import audit as _audit
 
             plan = _audit.before_patch(new)
-            from patchguard import _eventlet
+            from patchguard._hooks import eventlet as _eventlet
 
             _eventlet.patch(decision.options)
             _audit.after_patch(new, plan)
@@ -130,10 +133,10 @@ def apply(
                         new.site,
                     )
                 )
-            from patchguard import _logging_locks
+            from patchguard._hooks import logging_locks as _logging_locks
 
             _logging_locks.install()
-            from patchguard import _advice
+            from patchguard._detectors import advice as _advice
 
             new.findings.extend(_advice.findings(new))
         elif decision.debugger is not None and (

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import sys
 
-from patchguard import _importhook, _where
+from patchguard import _where
+from patchguard._hooks import importhook as _importhook
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import sys
 
-from patchguard import _threadwatch
+from patchguard._hooks import threadwatch as _threadwatch
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

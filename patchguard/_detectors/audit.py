@@ -12,7 +12,9 @@ from __future__ import annotations
 import os
 import sys
 
-from patchguard import _stale, _threads_audit, warn
+from patchguard import warn
+from patchguard._detectors import stale as _stale
+from patchguard._detectors import threads as _threads_audit
 from patchguard._errors import PatchOrderError
 
 TYPE_CHECKING = False

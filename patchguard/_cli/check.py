@@ -15,8 +15,9 @@ import json
 import sys
 import warnings
 
-from patchguard import _eventlet, _state, cli, warn
+from patchguard import _state, cli, warn
 from patchguard._errors import ConfigError, PatchOrderError
+from patchguard._hooks import eventlet as _eventlet
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -146,7 +147,7 @@ def main(target: cli.Target, as_json: bool) -> int:
         }
         print(json.dumps(payload, indent=2, sort_keys=True))
     else:
-        from patchguard import _report
+        from patchguard._cli import report as _report
 
         print(f"patchguard check {target.describe()}")
         print(f"decision    {decision['text']}")

@@ -12,7 +12,8 @@ import sys
 import threading
 import time
 
-from patchguard import _state, _threadwatch
+from patchguard import _state
+from patchguard._hooks import threadwatch as _threadwatch
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

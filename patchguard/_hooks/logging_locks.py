@@ -19,7 +19,7 @@ bootstrap pays nothing for it.
 
 from __future__ import annotations
 
-from patchguard import _importhook
+from patchguard._hooks import importhook as _importhook
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

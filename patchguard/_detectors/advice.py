@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import sys
 
-from patchguard import _importhook, _where, warn
+from patchguard import _where, warn
+from patchguard._hooks import importhook as _importhook
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
