@@ -1,5 +1,5 @@
 """``python -m patchguard``: see :mod:`patchguard.cli`."""
 
-from patchguard.cli import main
+from patchguard.cli import main_exit
 
-raise SystemExit(main())
+main_exit()

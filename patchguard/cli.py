@@ -1,16 +1,23 @@
 """The ``patchguard`` command (also ``python -m patchguard``).
 
-``report``
+``report [--json]``
     bootstrap this process per the environment and print the state.
-``run [--mode M] [--patch LIST] (-m MODULE | SCRIPT) [ARGS...]``
-    bootstrap first, then run the target as ``__main__`` (like
-    ``python -m gevent.monkey``); exit with the target's status.
-``check [--json] (-m MODULE | SCRIPT)``
+``run [--mode M] [--patch LIST] TARGET [ARGS...]``
+    find the target, bootstrap, then run the target as Python would
+    (like ``python -m gevent.monkey``); exit with the target's status.
+``check [--json] [--timeout SECONDS] TARGET [ARGS...]``
     import the target exactly as the service starts, *without*
-    bootstrapping first, and report every finding about that start-up.
+    bootstrapping first, in a child process, and report every finding
+    about that start-up.
 
-Exit status: 0 clean, 1 when ``check`` found a hazard, 2 on usage or
-configuration errors.
+``TARGET`` is ``-m MODULE``, a script, ``MODULE:FUNCTION`` or an
+installed console-script name (see :mod:`patchguard._cli.target`).
+
+Exit status of ``report`` and ``check``: 0 clean, 1 when ``check`` found a
+hazard, 2 on usage or configuration errors — never the target's.  With
+``--json`` every outcome, errors included, is one JSON document on
+stdout.  A reader that closes the pipe early (``| head -1``) ends the
+output quietly.
 """
 
 from __future__ import annotations
@@ -19,45 +26,34 @@ import json
 import os
 import sys
 
+from patchguard._cli.target import UsageError
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Any
 
+    from patchguard._errors import ConfigError
+
 USAGE = """\
 usage: patchguard report [--json]
-       patchguard run [--mode MODE] [--patch LIST]
-                      (-m MODULE | SCRIPT) [ARGS...]
-       patchguard check [--json] (-m MODULE | SCRIPT)
+       patchguard run [--mode MODE] [--patch LIST] TARGET [ARGS...]
+       patchguard check [--json] [--timeout SECONDS] TARGET [ARGS...]
+TARGET: -m MODULE | SCRIPT | MODULE:FUNCTION | CONSOLE_SCRIPT
 """
 EXIT_OK, EXIT_HAZARD, EXIT_USAGE = 0, 1, 2
-#: run name for scripts under ``check``: their ``__main__`` block must not
-#: start the service.
-CHECK_RUN_NAME = "__patchguard_check__"
+#: ``check``'s default ``--timeout`` (seconds).
+DEFAULT_TIMEOUT = 60.0
 
 
-class UsageError(Exception):
-    """Bad command line; the message is printed after the usage."""
-
-
-class Target:
-    """What to run: a module (``-m``) or a script path, and its argv."""
-
-    def __init__(
-        self, module: str | None, script: str | None, args: list[str]
-    ) -> None:
-        self.module = module
-        self.script = script
-        self.args = args
-
-    def describe(self) -> str:
-        """Return ``-m module`` or the script path."""
-        return f"-m {self.module}" if self.module else str(self.script)
+class _Syntax(UsageError):
+    """A malformed command line: the usage text follows the message."""
 
 
 def _parse(
     argv: list[str], flags: Sequence[str], values: Sequence[str]
-) -> tuple[dict[str, Any], Target]:
+) -> tuple[dict[str, Any], str | None, str | None, list[str]]:
+    """Split options from the target: ``(opts, module, text, args)``."""
     opts: dict[str, Any] = {}
     i = 0
     while i < len(argv):
@@ -70,7 +66,7 @@ def _parse(
         if name in values:
             if not eq:
                 if i + 1 >= len(argv):
-                    raise UsageError(f"{name} needs a value")
+                    raise _Syntax(f"{name} needs a value", name)
                 value = argv[i + 1]
                 i += 1
             opts[name] = value
@@ -78,37 +74,66 @@ def _parse(
             continue
         if token == "-m":  # noqa: S105 - a flag, not a password
             if i + 1 >= len(argv):
-                raise UsageError("-m needs a module name")
-            return opts, Target(argv[i + 1], None, argv[i + 2 :])
-        if token.startswith("-"):
-            raise UsageError(f"unknown option {token!r}")
-        return opts, Target(None, token, argv[i + 1 :])
-    raise UsageError("a target is required: -m MODULE or SCRIPT")
+                raise _Syntax(
+                    "-m needs a module name",
+                    "-m",
+                    None,
+                    ("a dotted module name such as 'nova.cmd.compute'",),
+                )
+            return opts, argv[i + 1], None, argv[i + 2 :]
+        if token.startswith("-") and len(token) > 1:
+            raise _Syntax(f"unknown option {token!r}", token)
+        return opts, None, token, argv[i + 1 :]
+    raise _Syntax(
+        "a target is required: -m MODULE, SCRIPT, MODULE:FUNCTION or "
+        "CONSOLE_SCRIPT",
+        "TARGET",
+    )
+
+
+def _emit(text: str) -> None:
+    """Write to stdout; a reader gone away (``| head``) ends it quietly."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+
+
+def _silence_stdout() -> None:
+    # What is still buffered would fail again at exit ("Exception ignored
+    # ... BrokenPipeError"): point stdout at /dev/null instead.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    finally:
+        os.close(devnull)
 
 
 def _report(argv: list[str]) -> int:
     if argv not in ([], ["--json"]):
-        raise UsageError(f"report takes only --json, not {argv!r}")
-    from patchguard._cli import report as _report
+        raise _Syntax(
+            f"report takes only --json, not {' '.join(argv)!r}",
+            argv[0],
+            " ".join(argv),
+            ("--json",),
+        )
+    from patchguard._cli import report as _render
     from patchguard._decision import apply as _apply
 
-    current = _apply.apply()
+    current = _apply.apply().to_dict()
     if argv:
-        print(json.dumps(current.to_dict(), indent=2, sort_keys=True))
+        _emit(json.dumps(current, indent=2, sort_keys=True) + "\n")
     else:
-        sys.stdout.write(_report.render(current))
+        _emit(_render.render(current))
     return EXIT_OK
 
 
-def _prepare_path(target: Target) -> None:
-    if target.script is not None:
-        sys.path.insert(0, os.path.dirname(os.path.abspath(target.script)))
-    elif "" not in sys.path and os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
-
-
 def _run(argv: list[str]) -> int:
-    opts, target = _parse(argv, (), ("--mode", "--patch"))
+    opts, module, text, args = _parse(argv, (), ("--mode", "--patch"))
+    from patchguard._cli import target as _target
     from patchguard._decision import policy as _policy
 
     # The command line is the operator: it sets the same variables an
@@ -119,19 +144,94 @@ def _run(argv: list[str]) -> int:
     if "--patch" in opts:
         _policy.parse_patch("--patch", opts["--patch"])
         os.environ[_policy.PATCH_VAR] = opts["--patch"]
+    # Found before the bootstrap (a typo is a usage error, not a patched
+    # process that then fails), and made to look like `python TARGET` so
+    # auto detection sees the target, not patchguard.
+    found = _target.resolve(module, text)
+    _target.prepare(found, args)
     from patchguard._decision import apply as _apply
+    from patchguard._errors import PatchOrderError
 
-    _apply.apply()
-    import runpy
+    try:
+        _apply.apply()
+    except PatchOrderError as exc:
+        sys.stderr.write(f"patchguard: {exc}\n")
+        return EXIT_HAZARD
+    try:
+        return _target.run_as_main(found)
+    except (SystemExit, UsageError):
+        raise
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_HAZARD
+    except BaseException as exc:  # noqa: BLE001 - shown as Python would
+        from patchguard._cli import tb as _tb
 
-    _prepare_path(target)
-    if target.module is not None:
-        sys.argv = [target.module, *target.args]
-        runpy.run_module(target.module, run_name="__main__", alter_sys=True)
+        _tb.show(exc)
+        if isinstance(exc, KeyboardInterrupt):
+            _tb.die_by_sigint()
+        return EXIT_HAZARD
+
+
+def _check(argv: list[str]) -> int:
+    opts, module, text, args = _parse(argv, ("--json",), ("--timeout",))
+    timeout = DEFAULT_TIMEOUT
+    if "--timeout" in opts:
+        raw = opts["--timeout"]
+        try:
+            timeout = float(raw)
+        except ValueError:
+            timeout = -1.0
+        if not 0 < timeout < float("inf"):
+            raise UsageError(
+                f"--timeout={raw!r} is not valid; accepted values: a "
+                f"number of seconds greater than 0",
+                "--timeout",
+                raw,
+                ("a number of seconds greater than 0",),
+            )
+    from patchguard._cli import check as _checker
+
+    _checker.validate_environment()
+    from patchguard._cli import target as _target
+
+    found = _target.resolve(module, text)
+    status, output = _checker.check(found, args, "--json" in opts, timeout)
+    _emit(output)
+    return status
+
+
+def _wants_json(rest: list[str]) -> bool:
+    # --json among patchguard's own options (before the target; after it
+    # the word belongs to the target): the caller wants JSON, errors too.
+    i = 0
+    while i < len(rest) and rest[i].startswith("-") and rest[i] != "-m":
+        if rest[i] == "--json":
+            return True
+        i += 2 if rest[i] == "--timeout" else 1
+    return False
+
+
+def _error_doc(exc: UsageError | ConfigError) -> dict[str, Any]:
+    """The JSON form of a usage or configuration error (status 2)."""
+    from patchguard._errors import ConfigError
+
+    doc: dict[str, Any] = {"status": EXIT_USAGE, "error": str(exc)}
+    if isinstance(exc, ConfigError):
+        name = exc.name
+        # Environment variables are upper case; arguments are not.
+        key = "variable" if name and name.upper() == name else "argument"
+        value, accepted = exc.value, exc.accepted
     else:
-        sys.argv = [str(target.script), *target.args]
-        runpy.run_path(str(target.script), run_name="__main__")
-    return EXIT_OK
+        key, name = "argument", exc.argument
+        value, accepted = exc.value, exc.accepted
+    doc[key] = name
+    text = None if value is None else str(value)
+    if text is not None and len(text) > 200:
+        text = text[:197] + "..."
+    doc["value"] = text
+    doc["accepted"] = list(accepted)
+    return doc
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -145,28 +245,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     from patchguard._errors import ConfigError
 
     if not args or args[0] in ("-h", "--help", "help"):
-        sys.stdout.write(USAGE)
+        _emit(USAGE)
         return EXIT_OK if args else EXIT_USAGE
     verb, rest = args[0], args[1:]
+    as_json = verb in ("check", "report") and _wants_json(rest)
     try:
         if verb == "report":
             return _report(rest)
         if verb == "run":
             return _run(rest)
         if verb == "check":
-            from patchguard._cli import check as _check
+            return _check(rest)
+        raise _Syntax(f"unknown command {verb!r}", "COMMAND", verb)
+    except (UsageError, ConfigError) as exc:
+        usage = USAGE if isinstance(exc, _Syntax) else ""
+        sys.stderr.write(f"patchguard: {exc}\n{usage}")
+        if as_json:
+            _emit(json.dumps(_error_doc(exc), sort_keys=True) + "\n")
+        return EXIT_USAGE
 
-            opts, target = _parse(rest, ("--json",), ())
-            return _check.main(target, as_json="--json" in opts)
-        raise UsageError(f"unknown command {verb!r}")
-    except UsageError as exc:
-        sys.stderr.write(f"patchguard: {exc}\n{USAGE}")
-        return EXIT_USAGE
-    except ConfigError as exc:
-        sys.stderr.write(f"patchguard: {exc}\n")
-        return EXIT_USAGE
+
+def _flush_stdout() -> None:
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
 
 
 def main_exit() -> None:
-    """Console-script entry point: exit with :func:`main`'s status."""
-    raise SystemExit(main())
+    """Console-script entry point: exit with :func:`main`'s status.
+
+    The target of ``run`` may end with ``SystemExit``: its status stands,
+    and what it left in stdout's buffer is flushed here, quietly when
+    the reader has gone.
+    """
+    try:
+        status = main()
+    finally:
+        _flush_stdout()
+    raise SystemExit(status)

@@ -1,20 +1,58 @@
-"""The patchguard command: report, run, check and their exit codes."""
+"""The patchguard command as installed: report, run, check, exit codes.
+
+Every case runs the installed console script (``bin/patchguard`` next to
+the test interpreter) in a fresh process, as an operator would.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
-from tests.helpers import ISOLATED, line_of, run_isolated
+from tests.helpers import ISOLATED, Result, clean_env, line_of
 
 pytestmark = pytest.mark.isolated
 SVC = ISOLATED / "svc"
 
 
-def cli(*args: str, **env: str):  # type: ignore[no-untyped-def]
-    """Run ``python -m patchguard ARGS`` in a fresh interpreter."""
-    return run_isolated("-m patchguard", *args, env=env, cwd=SVC)
+def _script() -> str:
+    script = Path(sys.executable).with_name("patchguard")
+    if script.exists():
+        return str(script)
+    found = shutil.which("patchguard")
+    if found is None:
+        pytest.skip("patchguard is not installed as a console script here")
+    return found
+
+
+def cli(*args: str, timeout: float = 90, **env: str) -> Result:
+    """Run the installed ``patchguard ARGS`` in ``tests/isolated/svc``."""
+    proc = subprocess.run(
+        [_script(), *args],
+        env=clean_env(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=SVC,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def one_json(result: Result) -> dict:  # type: ignore[type-arg]
+    """Parse stdout as exactly one JSON document (nothing else)."""
+    doc = json.loads(result.stdout)
+    assert isinstance(doc, dict), result.stdout
+    return doc
 
 
 def test_report_human_and_json() -> None:
@@ -25,7 +63,7 @@ def test_report_human_and_json() -> None:
     assert "decided_by  PATCHGUARD_MODE" in human.stdout
     data = cli("report", "--json", PATCHGUARD_PATCH="socket,time")
     assert data.returncode == 0
-    state = json.loads(data.stdout)
+    state = one_json(data)
     assert state["mode"] == "eventlet"
     assert state["patched"] == ["socket", "time"]
     assert state["modules"]["threading"] == "native"
@@ -51,6 +89,11 @@ def test_report_human_and_json() -> None:
             {"DISABLE_EVENTLET_PATCHING": "2"},
             "DISABLE_EVENTLET_PATCHING='2'",
         ),
+        (
+            ("check", "good_entry.py"),
+            {"PATCHGUARD_MODE": "bogus"},
+            "PATCHGUARD_MODE='bogus'",
+        ),
     ],
 )
 def test_config_errors_exit_2_with_message(
@@ -63,6 +106,175 @@ def test_config_errors_exit_2_with_message(
     assert needle in result.stderr
     assert "accepted" in result.stderr
     assert "MODE eventlet" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "key", "name", "value", "accepted"),
+    [
+        (
+            ("check", "--json", "good_entry.py"),
+            {"PATCHGUARD_MODE": "bogus"},
+            "variable",
+            "PATCHGUARD_MODE",
+            "bogus",
+            "native",
+        ),
+        (
+            ("check", "--json", "bad_apply.py"),
+            {},
+            "argument",
+            "mode",
+            "purple",
+            "eventlet",
+        ),
+        (
+            ("check", "--json", "--timeout", "soon", "good_entry.py"),
+            {},
+            "argument",
+            "--timeout",
+            "soon",
+            "a number of seconds greater than 0",
+        ),
+        (
+            ("check", "--json", "missing.py"),
+            {},
+            "argument",
+            "TARGET",
+            "missing.py",
+            "-m MODULE",
+        ),
+        (
+            ("check", "--json", "--frob", "good_entry.py"),
+            {},
+            "argument",
+            "--frob",
+            None,
+            None,
+        ),
+        (
+            ("report", "--json"),
+            {"PATCHGUARD_PATCH": "sock"},
+            "variable",
+            "PATCHGUARD_PATCH",
+            "sock",
+            "socket",
+        ),
+    ],
+)
+def test_json_errors_are_one_document(
+    args: tuple[str, ...],
+    env: dict[str, str],
+    key: str,
+    name: str,
+    value: str | None,
+    accepted: str | None,
+) -> None:
+    """--json usage/config errors: exit 2 and stdout is exactly one JSON
+    document naming the variable or argument, value and accepted."""
+    result = cli(*args, **env)
+    assert result.returncode == 2, result.stderr
+    doc = one_json(result)
+    assert doc["status"] == 2
+    assert doc[key] == name
+    assert (value or name) in doc["error"]
+    assert doc["value"] == value
+    if accepted is not None:
+        assert accepted in doc["accepted"]
+
+
+def test_check_json_stdout_is_only_the_report() -> None:
+    """The target's prints and logging go to stderr; stdout holds the one
+    JSON report."""
+    result = cli("check", "--json", "noisy.py")
+    report = one_json(result)
+    assert report["status"] == result.returncode
+    for needle in ("NOISE-PRINT", "NOISE-WRITE", "NOISE-LOG"):
+        assert needle in result.stderr
+        assert needle not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("how", "needle", "marker"),
+    [
+        ("os_exit", "called os._exit(3)", 'os._exit(3)'),
+        ("sys_exit", "called sys.exit(4)", "sys.exit(4)"),
+        ("keyboard", "KeyboardInterrupt (a BaseException)", "KeyboardInt"),
+        ("base", "Stop (a BaseException): stop here", 'Stop("stop here")'),
+        ("raise", "RuntimeError: db unreachable", "db unreachable"),
+        ("thread", "non-daemon thread(s) running: 'poller'", ").start()"),
+    ],
+)
+def test_check_survives_whatever_the_import_does(
+    how: str, needle: str, marker: str
+) -> None:
+    """Exits, BaseExceptions and non-daemon threads at import become a
+    finding at the target's line; check exits 1, never the target's
+    status, and never hangs."""
+    start = time.monotonic()
+    result = cli("check", "--json", "ends.py", how, timeout=30)
+    assert time.monotonic() - start < 25
+    assert result.returncode == 1, result.stderr
+    report = one_json(result)
+    assert report["status"] == 1
+    found = [f for f in report["findings"] if needle in f["message"]]
+    assert found, report["findings"]
+    assert found[0]["location"] == line_of("svc/ends.py", marker).replace(
+        str(SVC) + "/", ""
+    )
+
+
+@pytest.mark.parametrize("how", ["hang_native", "hang_green"])
+def test_check_timeout_reports_where_the_import_blocked(how: str) -> None:
+    """An import hanging past --timeout (native or on eventlet's hub) is
+    stopped and reported at the line it blocked on; exit 1."""
+    start = time.monotonic()
+    result = cli("check", "--timeout", "1.5", "ends.py", how, timeout=30)
+    assert time.monotonic() - start < 20
+    assert result.returncode == 1, result.stderr
+    assert "did not finish within 1.5 s (--timeout)" in result.stdout
+    site = line_of("svc/ends.py", f"# {how.replace('_', '-')}")
+    assert f"blocked at {site.replace(str(SVC) + '/', '')}" in result.stdout
+
+
+def test_check_reports_a_child_that_died_without_a_word() -> None:
+    """A target that kills its own process still gets a report (exit 1)."""
+    result = cli("check", "--json", "ends.py", "kill")
+    assert result.returncode == 1
+    report = one_json(result)
+    assert report["state"] is None
+    assert "killed by signal 9" in report["findings"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("check", "missing.py"), "missing.py: no such file"),
+        (("check", "-m", "no_such_module"), "no module named"),
+        (("check", ""), "empty target"),
+        (("check", "no_main_dir"), "no_main_dir: no __main__.py"),
+        (("check", "-m", "no_main_pkg"), "without a __main__ module"),
+        (("check", "no-such-console-script"), "no-such-console-script"),
+        (("check", "cmd_main:nope"), "has no 'nope'"),
+        (("run", "missing.py"), "missing.py: no such file"),
+        (("run", "-m", "no_such_module"), "no module named"),
+        (("run", ""), "empty target"),
+        (("run", "no_main_dir"), "no_main_dir: no __main__.py"),
+        (("run", "-m", "no_main_pkg"), "without a __main__ module"),
+        (("run", "cmd_main"), "use -m cmd_main"),
+        (("run", "cmd_main:nope"), "has no 'nope'"),
+    ],
+)
+def test_missing_target_is_one_line_exit_2(
+    args: tuple[str, ...], needle: str
+) -> None:
+    """A target that cannot be found: one line naming it, exit 2, no
+    traceback."""
+    result = cli(*args)
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert needle in lines[0]
+    assert "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -98,12 +310,88 @@ def test_run_module_with_mode() -> None:
     assert "MODE native ['0']" in result.stdout
 
 
+def test_run_cmd_module_without_main_block_runs_main() -> None:
+    """-m of a module with main() and no __main__ block runs main() as its
+    console script would: its return value is the exit status."""
+    result = cli("run", "--mode", "native", "-m", "cmd_main", "a", "b")
+    assert result.returncode == 3, result.stderr
+    assert "MAIN RAN native ['a', 'b']" in result.stdout
+
+
+def test_run_module_function_form() -> None:
+    """run MODULE:FUNCTION imports the module and calls the function."""
+    result = cli("run", "cmd_main:other")
+    assert result.returncode == 0, result.stderr
+    assert "OTHER RAN cmd_main:other" in result.stdout
+
+
+def _imported(stderr: str, module: str) -> bool:
+    pattern = re.compile(rf"\|\s*{re.escape(module)}(\.|$)", re.M)
+    return bool(pattern.search(stderr))
+
+
+@pytest.mark.parametrize(
+    "target", [("-m", "oslo_config.generator"), ("oslo-config-generator",)]
+)
+def test_run_auto_detection_sees_the_target(target: tuple[str, ...]) -> None:
+    """run -m oslo_config.generator (or its console script) is a config
+    tool: auto detection runs it native, so eventlet is never imported."""
+    result = cli("run", *target, "--help", PYTHONPROFILEIMPORTTIME="1")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "[--config-dir DIR]" in result.stdout
+    assert _imported(result.stderr, "patchguard")
+    assert not _imported(result.stderr, "eventlet")
+
+
+def test_check_console_script_imports_without_running_main() -> None:
+    """check CONSOLE_SCRIPT imports the entry point's module, never calls
+    main(), and says which function the script runs."""
+    result = cli("check", "--json", "oslo-config-generator")
+    report = one_json(result)
+    assert report["target"] == (
+        "oslo-config-generator (oslo_config.generator:main)"
+    )
+    assert report["status"] == result.returncode
+    assert "usage:" not in result.stderr
+
+
+def test_check_cmd_module_does_not_run_main() -> None:
+    """check -m of a cmd module and check MODULE:FUNCTION import it
+    without calling main()."""
+    for target in (("-m", "cmd_main"), ("cmd_main:main",)):
+        result = cli("check", "--json", *target)
+        one_json(result)
+        assert "MAIN RAN" not in result.stdout + result.stderr
+
+
+def test_run_traceback_shows_only_the_target() -> None:
+    """A target's own exception: Python's traceback without patchguard's
+    or runpy's frames; exit 1."""
+    result = cli("run", "fails.py")
+    assert result.returncode == 1
+    assert result.stderr.startswith("Traceback (most recent call last):")
+    assert 'File "fails.py", line 8, in <module>' in result.stderr
+    assert "ValueError: no database at db.example:3306" in result.stderr
+    assert "patchguard/" not in result.stderr
+    assert "runpy" not in result.stderr
+
+
+def test_run_refused_patch_names_the_users_line() -> None:
+    """A target patching in native mode: PatchOrderError's traceback ends
+    at the target's call, with no patchguard frame."""
+    result = cli("run", "--mode", "native", "late_native.py")
+    assert result.returncode == 1
+    assert 'File "late_native.py", line 5, in <module>' in result.stderr
+    assert "PatchOrderError" in result.stderr
+    assert "patchguard/" not in result.stderr
+
+
 def test_check_clean_entry_point_exits_0() -> None:
     """check on a bootstrap-first entry point: clean, exit 0, and its
     main() is not run."""
     result = cli("check", "--json", "good_entry.py")
     assert result.returncode == 0, result.stdout + result.stderr
-    report = json.loads(result.stdout)
+    report = one_json(result)
     assert report["decision"]["kind"] == "bootstrap"
     # A relative script path stays relative, as in Python's tracebacks.
     assert line_of(
@@ -119,7 +407,7 @@ def test_check_legacy_entry_point_lists_hazards() -> None:
     category, message and location."""
     result = cli("check", "--json", "-m", "legacy_entry")
     assert result.returncode == 1, result.stderr
-    report = json.loads(result.stdout)
+    report = one_json(result)
     assert report["decision"]["kind"] == "monkey_patch"
     assert report["decision"]["site"] == line_of(
         "svc/legacy_entry.py", "eventlet.monkey_patch()"
@@ -154,28 +442,102 @@ def test_check_human_report() -> None:
     assert "hazard(s)" in result.stdout.splitlines()[-1]
 
 
-def test_console_script_is_installed() -> None:
-    """The `patchguard` console script runs the same CLI."""
-    import shutil
-    import subprocess
-    import sys
-    from pathlib import Path
+def test_check_names_variables_without_effect() -> None:
+    """check says which PATCHGUARD_* variables the target never read:
+    no bootstrap, a typo, or a mode overridden in code."""
+    result = cli(
+        "check",
+        "--json",
+        "no_decision.py",
+        PATCHGUARD_MODE="native",
+        PATCHGUARD_MDOE="native",
+    )
+    ignored = {
+        i["variable"]: i["reason"]
+        for i in one_json(result)["ignored_variables"]
+    }
+    assert "never bootstrapped" in ignored["PATCHGUARD_MODE"]
+    assert "no variable of that name" in ignored["PATCHGUARD_MDOE"]
+    human = cli("check", "good_entry.py", PATCHGUARD_MODE="native")
+    assert "ignored" not in human.stdout
+    assert human.returncode == 0, human.stdout
 
-    script = Path(sys.executable).with_name("patchguard")
-    if not script.exists():
-        found = shutil.which("patchguard")
-        if found is None:
-            pytest.skip("patchguard is not installed as a console script here")
-        script = Path(found)
-    from tests.helpers import clean_env
 
-    result = subprocess.run(
-        [str(script), "report", "--json"],
-        env=clean_env({"PATCHGUARD_MODE": "native"}),
+def _closed_pipe(*args: str) -> tuple[int, str]:
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run(
+            [_script(), *args],
+            env=clean_env(),
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            timeout=90,
+            cwd=SVC,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    return proc.returncode, proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "status"),
+    [
+        (("report", "--json"), 0),
+        (("report",), 0),
+        (("check", "--json", "good_entry.py"), 0),
+        (("check", "legacy_entry.py"), 1),
+        (("check", "--json", "missing.py"), 2),
+        (("--help",), 0),
+        (("run", "broken_pipe_target.py"), 1),
+    ],
+)
+def test_closed_pipe_exits_quietly(args: tuple[str, ...], status: int) -> None:
+    """Writing to a closed pipe (| head -1) prints no BrokenPipeError and
+    keeps the verb's own status."""
+    returncode, stderr = _closed_pipe(*args)
+    assert "BrokenPipe" not in stderr
+    assert "Exception ignored" not in stderr
+    assert returncode == status, stderr
+
+
+def test_python_dash_m_patchguard_is_the_same_cli() -> None:
+    """python -m patchguard runs the same CLI (exit status included)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "patchguard", "check", "--json", "nope.py"],
+        env=clean_env(),
         capture_output=True,
         text=True,
         timeout=60,
+        cwd=SVC,
         check=False,
     )
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["mode"] == "native"
+    assert proc.returncode == 2
+    assert json.loads(proc.stdout)["argument"] == "TARGET"
+
+
+def test_check_leaves_no_process_behind() -> None:
+    """A hanging target and the process it started are killed with their
+    process group when check is done."""
+    result = cli("check", "--json", "--timeout", "1", "ends.py", "spawn")
+    assert result.returncode == 1
+    pids = [
+        int(line.split()[1])
+        for line in result.stderr.splitlines()
+        if line.startswith(("PID ", "CHILD "))
+    ]
+    assert len(pids) == 2, result.stderr
+    assert [pid for pid in pids if _alive(pid)] == []
+
+
+def _alive(pid: int) -> bool:
+    # A killed orphan may wait as a zombie until init reaps it: dead.
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            state = stat.read().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state not in ("Z", "X")

@@ -1,163 +1,226 @@
 """``patchguard check``: does this entry point start up right on its own?
 
-The target is imported exactly as the service would import it (a script is
-run under a name other than ``__main__``, so its ``main()`` does not
+The target is imported exactly as the service would import it (a script
+runs under a name other than ``__main__``, so its ``main()`` does not
 start), with patchguard watching but *not* bootstrapped first.  Then every
 finding about that start-up is reported: where the patching decision was
 made (the target's own ``import patchguard.bootstrap``, a bare
 ``eventlet.monkey_patch()`` at ``file:line``, or nowhere), and what went
 wrong around it.
+
+The import runs in a child process (:mod:`patchguard._cli.probe`) in a
+process group of its own, so nothing the target does can break the
+report: its output goes to stderr; ``sys.exit()``, ``os._exit()``,
+``KeyboardInterrupt``, non-daemon threads and hangs past ``--timeout``
+become findings; and the group is killed when the child is done, so
+nothing the target started outlives ``check``.  ``check`` exits with its
+own status: 0 clean, 1 hazards, 2 usage or configuration errors.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
 import sys
-import warnings
+import tempfile
 
-from patchguard import _state, cli, warn
-from patchguard._errors import ConfigError, PatchOrderError
-from patchguard._hooks import eventlet as _eventlet
+from patchguard import warn
+from patchguard._cli import probe as _probe
+from patchguard._cli import report as _report
+from patchguard._cli.target import UsageError
+from patchguard._decision import policy as _policy
+from patchguard._errors import ConfigError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from patchguard._cli.target import Target
 
-def _import(target: cli.Target) -> None:
-    cli._prepare_path(target)
-    if target.module is not None:
-        import importlib
-
-        sys.argv = [target.module, *target.args]
-        importlib.import_module(target.module)
-    else:
-        import runpy
-
-        sys.argv = [str(target.script), *target.args]
-        runpy.run_path(str(target.script), run_name=cli.CHECK_RUN_NAME)
-
-
-def _decision() -> dict[str, Any]:
-    current = _state.state()
-    bare = [c for c in _eventlet.calls if c.mode == "unset"]
-    if current.mode != "unset":
-        return {
-            "kind": "bootstrap",
-            "site": current.site,
-            "text": f"patchguard decided mode={current.mode} "
-            f"(decided_by={current.decided_by}) at {current.site}",
-        }
-    if bare:
-        return {
-            "kind": "monkey_patch",
-            "site": bare[0].site,
-            "text": f"a bare {bare[0].describe()} patched the process",
-        }
-    return {"kind": "none", "site": None, "text": "no patching decision"}
+#: Seconds a stopped child gets to write its report before SIGKILL.
+GRACE = 5.0
+#: patchguard's variables and who reads them (the rest are typos).
+_READ_BY = {
+    _policy.MODE_VAR: "bootstrap",
+    _policy.PATCH_VAR: "bootstrap",
+    _policy.PROJECT_VAR: "bootstrap",
+    _policy.STRICT_VAR: "bootstrap",
+    "PATCHGUARD_EXPECT": "the pytest plugin",
+}
 
 
-def _findings(
-    decision: dict[str, Any],
-    captured: list[warnings.WarningMessage],
-    error: BaseException | None,
-) -> list[warn.Finding]:
-    current = _state.state()
-    found = list(current.findings)
-    for call in _eventlet.calls:
-        if call.mode == "unset":
-            found.append(
-                warn.Finding(
-                    warn.LatePatchWarning,
-                    f"{call.describe()} patches the process outside "
-                    f"patchguard: no mode policy, no audit, no native "
-                    f"switch. Fix: replace it with `import "
-                    f"patchguard.bootstrap` as the entry point's first "
-                    f"import.",
-                    call.site,
-                )
-            )
-            found.extend(call.findings)
-    if decision["kind"] == "none" and error is None:
-        found.append(
-            warn.Finding(
-                warn.PatchGuardWarning,
-                "the entry point never decides how it is patched: nothing "
-                "imports patchguard.bootstrap, so the mode is left to "
-                "whatever module happens to import eventlet first. Fix: "
-                "make `import patchguard.bootstrap` its first import.",
-            )
-        )
-    messages = {f.message for f in found}
-    for item in captured:
-        if issubclass(item.category, warn.PatchGuardWarning) and (
-            str(item.message) not in messages
-        ):
-            found.append(
-                warn.Finding(
-                    item.category,
-                    str(item.message),
-                    f"{item.filename}:{item.lineno}",
-                )
-            )
-            messages.add(str(item.message))
-    if error is not None:
-        found.append(
-            warn.Finding(
-                warn.PatchGuardWarning,
-                f"importing the entry point failed: "
-                f"{type(error).__name__}: {error}",
-            )
-        )
-    return found
+def validate_environment() -> None:
+    """Validate ``PATCHGUARD_*`` (and the legacy switches) as the
+    bootstrap will, before anything runs.
 
-
-def main(target: cli.Target, as_json: bool) -> int:
-    """Import ``target`` under watch and report; return the exit status.
-
-    :param target: the module or script to check.
-    :param as_json: print JSON instead of the human report.
-    :returns: 0 when clean, 1 when any hazard was found, 2 on a
-        configuration error.
+    :raises ConfigError: naming the variable, value and accepted values.
     """
-    error: BaseException | None = None
-    with warnings.catch_warnings(record=True) as captured:
-        warnings.simplefilter("always", warn.PatchGuardWarning)
+    _policy.decide(os.environ)
+
+
+def _child(target: Target, args: list[str], timeout: float) -> list[str]:
+    # ``-c`` with our own package directory first, not ``-m``: the child
+    # must load this very patchguard even when the working directory holds
+    # another ``patchguard/`` (a source checkout).
+    home = os.path.dirname(os.path.dirname(os.path.abspath(warn.__file__)))
+    code = (
+        f"import sys; sys.path.insert(0, {home!r}); "
+        f"from patchguard._cli.probe import main; main(sys.argv[1:])"
+    )
+    spec = json.dumps({"target": target.to_dict(), "args": args})
+    return [sys.executable, "-c", code, "{result}", spec, str(timeout)]
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _run_child(
+    target: Target, args: list[str], timeout: float
+) -> tuple[dict[str, Any] | None, int | None]:
+    """Import the target in a child; return its result and exit status."""
+    with tempfile.TemporaryDirectory(prefix="patchguard-check-") as tmp:
+        result_path = os.path.join(tmp, "result.json")
+        cmd = _child(target, args, timeout)
+        cmd[cmd.index("{result}")] = result_path
+        proc = subprocess.Popen(  # noqa: S603 - our own interpreter
+            cmd,
+            stdin=subprocess.DEVNULL,
+            # The target's prints (and its children's) go to stderr: stdout
+            # carries the report alone.
+            stdout=sys.stderr.fileno(),
+            start_new_session=True,
+        )
         try:
-            _import(target)
-        except ConfigError:
-            raise
-        except PatchOrderError as exc:
-            error = exc
-        except SystemExit as exc:
-            if exc.code not in (None, 0):
-                error = exc
-        except Exception as exc:  # noqa: BLE001 - reported as a finding
-            error = exc
-    decision = _decision()
-    findings = _findings(decision, list(captured), error)
-    status = cli.EXIT_HAZARD if findings else cli.EXIT_OK
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                # Ask it to report where it is blocked; then force it.
+                try:
+                    os.kill(proc.pid, _probe.STOP_SIGNAL)
+                    proc.wait(GRACE)
+                except (ProcessLookupError, subprocess.TimeoutExpired):
+                    pass
+        finally:
+            _kill_group(proc.pid)
+            proc.wait()
+        try:
+            with open(result_path, encoding="utf-8") as result:
+                return json.load(result), proc.returncode
+        except (OSError, ValueError):
+            return None, proc.returncode
+
+
+def _no_report(returncode: int | None, timeout: float) -> dict[str, Any]:
+    if returncode is not None and returncode < 0:
+        how = f"was killed by signal {-returncode}"
+    else:
+        how = f"ended with status {returncode}"
+    message = (
+        f"the process importing the entry point {how} before it could "
+        f"report (a crash, a C-level _exit, or a hang past --timeout="
+        f"{timeout:g} s that ignored check's stop signal); nothing is "
+        f"known about its state."
+    )
+    finding = warn.Finding(warn.PatchGuardWarning, message).to_dict()
+    return {
+        "decision": {"kind": "none", "site": None, "text": "unknown"},
+        "state": None,
+        "findings": [finding],
+    }
+
+
+def ignored_variables(state: dict[str, Any] | None) -> list[dict[str, str]]:
+    """Say which ``PATCHGUARD_*`` variables had no effect on the target.
+
+    :param state: the target's state (``PatchState.to_dict()``), or
+        ``None`` when unknown.
+    :returns: ``{"variable", "value", "reason"}`` for each.
+    """
+    ignored = []
+    mode = state["mode"] if state else "unset"
+    decided_by = state["decided_by"] if state else None
+    for name, value in sorted(os.environ.items()):
+        if not name.startswith("PATCHGUARD_") or not value.strip():
+            continue
+        reader = _READ_BY.get(name)
+        if reader is None:
+            reason = "patchguard reads no variable of that name"
+        elif reader != "bootstrap":
+            reason = f"only {reader} reads it"
+        elif state is None:
+            continue
+        elif mode == "unset":
+            reason = (
+                "the target never bootstrapped (no `import "
+                "patchguard.bootstrap`, no patchguard.apply()), so nothing "
+                "read it"
+            )
+        elif name == _policy.MODE_VAR and value.strip().lower() != "auto":
+            if decided_by == name:
+                continue
+            reason = f"the mode was decided by {decided_by} instead"
+        elif name == _policy.PATCH_VAR and mode == "native":
+            reason = "the target runs native: nothing is patched"
+        else:
+            continue
+        ignored.append({"variable": name, "value": value, "reason": reason})
+    return ignored
+
+
+def check(
+    target: Target, args: list[str], as_json: bool, timeout: float
+) -> tuple[int, str]:
+    """Import ``target`` under watch in a child; return status and output.
+
+    :param target: the resolved target.
+    :param args: the target's arguments (its ``sys.argv[1:]``).
+    :param as_json: render JSON instead of the human report.
+    :param timeout: seconds the import may take before it is stopped.
+    :returns: the exit status (0 clean, 1 hazards) and the text to print.
+    :raises ConfigError: when the target's own bootstrap call is invalid.
+    :raises UsageError: when a ``MODULE:FUNCTION`` names no function.
+    """
+    result, returncode = _run_child(target, args, timeout)
+    if result is None:
+        result = _no_report(returncode, timeout)
+    if "config_error" in result:
+        bad = result["config_error"]
+        raise ConfigError(
+            bad["error"], bad["name"], bad["value"], tuple(bad["accepted"])
+        )
+    if "usage_error" in result:
+        bad = result["usage_error"]
+        raise UsageError(
+            bad["error"], bad["argument"], bad["value"], bad["accepted"]
+        )
+    findings = result["findings"]
+    ignored = ignored_variables(result["state"])
+    status = 1 if findings else 0
     if as_json:
         payload = {
             "target": target.describe(),
-            "decision": decision,
-            "state": _state.state().to_dict(),
-            "findings": [f.to_dict() for f in findings],
+            "decision": result["decision"],
+            "state": result["state"],
+            "findings": findings,
+            "ignored_variables": ignored,
             "status": status,
         }
-        print(json.dumps(payload, indent=2, sort_keys=True))
-    else:
-        from patchguard._cli import report as _report
-
-        print(f"patchguard check {target.describe()}")
-        print(f"decision    {decision['text']}")
-        current = _state.state()
-        body = _report.render(
-            current, [f for f in findings if f not in current.findings]
+        return status, json.dumps(payload, indent=2, sort_keys=True) + "\n"
+    lines = [
+        f"patchguard check {target.describe()}",
+        f"decision    {result['decision']['text']}",
+    ]
+    body = _report.render(result["state"], findings)
+    for item in ignored:
+        lines.append(
+            f"ignored     {item['variable']}={item['value']}: {item['reason']}"
         )
-        sys.stdout.write(body)
-        print(
-            "result      "
-            + ("clean" if status == 0 else f"{len(findings)} hazard(s)")
-        )
-    return status
+    verdict = "clean" if status == 0 else f"{len(findings)} hazard(s)"
+    lines.append(body + f"result      {verdict}")
+    return status, "\n".join(lines) + "\n"

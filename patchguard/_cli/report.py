@@ -1,40 +1,50 @@
-"""Render a :class:`~patchguard.PatchState` for people: the report table."""
+"""Render a state for people: the report table of ``report`` and ``check``.
+
+It works on :meth:`PatchState.to_dict() <patchguard.PatchState.to_dict>`
+output, so ``check`` can render the state its child process sent back.
+"""
 
 from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
-    from patchguard._state import PatchState
-    from patchguard.warn import Finding
+    from typing import Any
 
 
-def render(current: PatchState, extra: Iterable[Finding] = ()) -> str:
+def render(
+    current: dict[str, Any] | None,
+    findings: list[dict[str, Any]] | None = None,
+) -> str:
     """Return the human report: decision, modules, findings.
 
-    :param current: the state to show.
-    :param extra: findings to list besides the state's own.
+    :param current: the state as ``PatchState.to_dict()`` gives it, or
+        ``None`` when it is unknown (``check``'s child died).
+    :param findings: the findings to list (default: the state's own).
     :returns: the text, ending with a newline.
     """
-    lines = [
-        f"mode        {current.mode}",
-        f"decided_by  {current.decided_by or '-'}",
-        f"reason      {current.reason}",
-        f"patched     {','.join(sorted(current.patched)) or '-'}",
-        f"requested   {','.join(sorted(current.requested)) or '-'}",
-        f"wsgi_host   {current.wsgi_host or '-'}",
-        f"tool        {current.tool or '-'}",
-        f"debugger    {current.debugger or '-'}",
-        f"decided at  {current.site or '-'} (thread {current.thread or '-'})",
-        "modules",
-    ]
-    for name, how in sorted(current.modules.items()):
-        lines.append(f"  {name:<11} {how}")
-    findings = list(current.findings) + list(extra)
+    if findings is None:
+        findings = list(current["findings"]) if current else []
+    if current is None:
+        lines = ["state       unknown"]
+    else:
+        lines = [
+            f"mode        {current['mode']}",
+            f"decided_by  {current['decided_by'] or '-'}",
+            f"reason      {current['reason']}",
+            f"patched     {','.join(current['patched']) or '-'}",
+            f"requested   {','.join(current['requested']) or '-'}",
+            f"wsgi_host   {current['wsgi_host'] or '-'}",
+            f"tool        {current['tool'] or '-'}",
+            f"debugger    {current['debugger'] or '-'}",
+            f"decided at  {current['site'] or '-'} "
+            f"(thread {current['thread'] or '-'})",
+            "modules",
+        ]
+        for name, how in sorted(current["modules"].items()):
+            lines.append(f"  {name:<11} {how}")
     lines.append(f"findings    {len(findings)}")
     for finding in findings:
-        where = f" [{finding.location}]" if finding.location else ""
-        lines.append(f"  {finding.category.__name__}{where}")
-        lines.append(f"    {finding.message}")
+        where = f" [{finding['location']}]" if finding["location"] else ""
+        lines.append(f"  {finding['category']}{where}")
+        lines.append(f"    {finding['message']}")
     return "\n".join(lines) + "\n"

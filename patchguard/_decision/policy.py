@@ -110,9 +110,14 @@ def _accepted(values: Iterable[str]) -> str:
     return ", ".join(repr(v) for v in values)
 
 
-def _bad(name: str, value: object, accepted: str) -> ConfigError:
+def _bad(
+    name: str, value: object, accepted: str, values: Iterable[str] = ()
+) -> ConfigError:
     return ConfigError(
-        f"{name}={value!r} is not valid; accepted values: {accepted}"
+        f"{name}={value!r} is not valid; accepted values: {accepted}",
+        name,
+        value,
+        tuple(values),
     )
 
 
@@ -127,12 +132,12 @@ def parse_mode(name: str, value: str | None) -> str:
     if value is None:
         return "auto"
     if not isinstance(value, str):
-        raise _bad(name, value, _accepted(MODES))
+        raise _bad(name, value, _accepted(MODES), MODES)
     text = value.strip().lower()
     if text == "":
         return "auto"
     if text not in MODES:
-        raise _bad(name, value, _accepted(MODES))
+        raise _bad(name, value, _accepted(MODES), MODES)
     return text
 
 
@@ -159,6 +164,7 @@ def parse_flag(name: str, value: str | None) -> bool | None:
         value,
         f"true ({_accepted(TRUE_VALUES)}), false "
         f"({_accepted(FALSE_VALUES[:-1])}) or empty",
+        TRUE_VALUES + FALSE_VALUES,
     )
 
 
@@ -167,6 +173,7 @@ _PATCH_ACCEPTED = (
     "'all,-thread' or opt-in additions such as 'all,MySQLdb', or a comma "
     "list of " + _accepted(OPTIONS)
 )
+_PATCH_FORMS = ("all", "all,-OPTION", "all,OPTION", *OPTIONS)
 
 
 def parse_patch(
@@ -192,7 +199,7 @@ def parse_patch(
         try:
             items = [str(item).strip() for item in value]
         except TypeError:
-            raise _bad(name, value, _PATCH_ACCEPTED) from None
+            raise _bad(name, value, _PATCH_ACCEPTED, _PATCH_FORMS) from None
         raw = ",".join(items)
     lowered = [item.lower() for item in items]
     if lowered[0] == "all":
@@ -201,7 +208,7 @@ def parse_patch(
             excluded = item[:1] == "-"
             option = _BY_LOWER.get(item[1:] if excluded else item)
             if option is None:
-                raise _bad(name, raw, _PATCH_ACCEPTED)
+                raise _bad(name, raw, _PATCH_ACCEPTED, _PATCH_FORMS)
             if excluded:
                 chosen.discard(option)
             else:
@@ -212,12 +219,15 @@ def parse_patch(
         for item in lowered:
             option = _BY_LOWER.get(item)
             if option is None:
-                raise _bad(name, raw, _PATCH_ACCEPTED)
+                raise _bad(name, raw, _PATCH_ACCEPTED, _PATCH_FORMS)
             chosen.add(option)
     if not chosen:
         raise ConfigError(
             f"{name}={raw!r} leaves nothing to patch; "
-            f"use {MODE_VAR}=native for an unpatched process"
+            f"use {MODE_VAR}=native for an unpatched process",
+            name,
+            raw,
+            _PATCH_FORMS,
         )
     return frozenset(chosen)
 
@@ -233,7 +243,12 @@ def parse_project(name: str, value: str | None) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise _bad(name, value, "a project name such as 'nova'")
+        raise _bad(
+            name,
+            value,
+            "a project name such as 'nova'",
+            ("a project name such as 'nova'",),
+        )
     text = value.strip()
     if text == "":
         return None
@@ -247,6 +262,7 @@ def parse_project(name: str, value: str | None) -> str | None:
             value,
             "a project name such as 'nova' (ASCII letters, digits and '_', "
             "starting with a letter)",
+            ("a project name such as 'nova'",),
         )
     return text
 
@@ -288,7 +304,7 @@ def decide(
     else:
         default_mode = parse_mode("default", default)
         if default_mode == "auto":
-            raise _bad("default", default, _accepted(MODES[1:]))
+            raise _bad("default", default, _accepted(MODES[1:]), MODES[1:])
 
     env_patch = environ.get(PATCH_VAR)
     if env_patch is not None and env_patch.strip() != "":

@@ -1,0 +1,1 @@
+"""Not an entry point."""
