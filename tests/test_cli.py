@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ISOLATED, Result, clean_env, line_of
+from tests.helpers import ISOLATED, ROOT, Result, clean_env, line_of
+
+OURS = str(ROOT / "patchguard") + os.sep
 
 pytestmark = pytest.mark.isolated
 SVC = ISOLATED / "svc"
@@ -90,7 +92,7 @@ def test_report_human_and_json() -> None:
             "DISABLE_EVENTLET_PATCHING='2'",
         ),
         (
-            ("check", "good_entry.py"),
+            ("check", "no_decision.py"),
             {"PATCHGUARD_MODE": "bogus"},
             "PATCHGUARD_MODE='bogus'",
         ),
@@ -196,7 +198,7 @@ def test_check_json_stdout_is_only_the_report() -> None:
 @pytest.mark.parametrize(
     ("how", "needle", "marker"),
     [
-        ("os_exit", "called os._exit(3)", 'os._exit(3)'),
+        ("os_exit", "called os._exit(3)", "os._exit(3)"),
         ("sys_exit", "called sys.exit(4)", "sys.exit(4)"),
         ("keyboard", "KeyboardInterrupt (a BaseException)", "KeyboardInt"),
         ("base", "Stop (a BaseException): stop here", 'Stop("stop here")'),
@@ -372,7 +374,7 @@ def test_run_traceback_shows_only_the_target() -> None:
     assert result.stderr.startswith("Traceback (most recent call last):")
     assert 'File "fails.py", line 8, in <module>' in result.stderr
     assert "ValueError: no database at db.example:3306" in result.stderr
-    assert "patchguard/" not in result.stderr
+    assert OURS not in result.stderr
     assert "runpy" not in result.stderr
 
 
@@ -383,7 +385,7 @@ def test_run_refused_patch_names_the_users_line() -> None:
     assert result.returncode == 1
     assert 'File "late_native.py", line 5, in <module>' in result.stderr
     assert "PatchOrderError" in result.stderr
-    assert "patchguard/" not in result.stderr
+    assert OURS not in result.stderr
 
 
 def test_check_clean_entry_point_exits_0() -> None:
