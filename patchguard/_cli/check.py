@@ -61,12 +61,13 @@ def validate_environment() -> None:
 
 
 def _child(target: Target, args: list[str], timeout: float) -> list[str]:
-    # ``-c`` with our own package directory first, not ``-m``: the child
-    # must load this very patchguard even when the working directory holds
-    # another ``patchguard/`` (a source checkout).
+    # ``-c`` with our own package directory in place of ``-c``'s working
+    # directory, not ``-m``: the child must load this very patchguard even
+    # when the working directory holds another ``patchguard/`` (a source
+    # checkout); the target's own sys.path[0] replaces it afterwards.
     home = os.path.dirname(os.path.dirname(os.path.abspath(warn.__file__)))
     code = (
-        f"import sys; sys.path.insert(0, {home!r}); "
+        f"import sys; sys.path[0] = {home!r}; "
         f"from patchguard._cli.probe import main; main(sys.argv[1:])"
     )
     spec = json.dumps({"target": target.to_dict(), "args": args})

@@ -321,12 +321,14 @@ def prepare(target: Target, args: list[str]) -> None:
     """Make the process look as Python would start ``target``.
 
     Call before the bootstrap: auto detection reads ``sys.argv[0]`` and
-    ``__main__``'s spec.
+    ``__main__``'s spec.  ``sys.path[0]`` becomes the target's
+    :attr:`~Target.path0`.
 
     :param target: the resolved target.
     :param args: the target's own arguments.
     """
     sys.argv = [target.argv0, *args]
+    _set_path0(target.path0)
     if target.kind == "module" and target.module is not None:
         import types
 
