@@ -263,6 +263,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if as_json:
             _emit(json.dumps(_error_doc(exc), sort_keys=True) + "\n")
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        # The operator's Ctrl-C on report/check (run hands the target's
+        # own to the target's excepthook): no traceback, shell status.
+        sys.stderr.write("patchguard: interrupted\n")
+        return 128 + 2
 
 
 def _flush_stdout() -> None:

@@ -572,3 +572,47 @@ def test_config_error_carries_its_fields_through_pickle() -> None:
     assert error.args == (str(caught.value),)
     assert (error.name, error.value) == ("PATCHGUARD_MODE", "bogus")
     assert error.accepted == ("auto", "eventlet", "native")
+
+
+def test_run_keyboard_interrupt_ends_as_python_does() -> None:
+    """A KeyboardInterrupt escaping the target: its traceback without our
+    frames, then death by SIGINT, as `python SCRIPT` ends."""
+    result = cli("run", "ends.py", "keyboard")
+    assert result.returncode == -2, result.stderr
+    assert 'File "ends.py"' in result.stderr
+    assert result.stderr.rstrip().endswith("KeyboardInterrupt")
+    assert OURS not in result.stderr
+
+
+def test_run_base_exception_is_the_targets_traceback() -> None:
+    """Any other BaseException escaping the target: its traceback, exit 1."""
+    result = cli("run", "ends.py", "base")
+    assert result.returncode == 1
+    assert "Stop: stop here" in result.stderr
+    assert OURS not in result.stderr
+
+
+def test_check_interrupted_by_the_operator_leaves_nothing() -> None:
+    """Ctrl-C on check while the import hangs: one line, status 130, and
+    the target's process group is gone."""
+    proc = subprocess.Popen(
+        [_script(), "check", "ends.py", "spawn"],
+        env=clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        cwd=SVC,
+    )
+    assert proc.stderr is not None
+    pids = []
+    while len(pids) < 2:
+        line = proc.stderr.readline()
+        assert line, "check ended before its target started"
+        if line.startswith(("PID ", "CHILD ")):
+            pids.append(int(line.split()[1]))
+    proc.send_signal(2)
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stderr
+    assert stderr.strip() == "patchguard: interrupted"
+    assert [pid for pid in pids if _alive(pid)] == []

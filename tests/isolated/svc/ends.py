@@ -15,7 +15,7 @@ import threading
 import time
 
 how = sys.argv[1]
-print("PID", os.getpid())
+print("PID", os.getpid(), flush=True)
 
 
 class Stop(BaseException):
@@ -40,7 +40,7 @@ elif how == "hang_native":
     time.sleep(3600)  # hang-native
 elif how == "spawn":
     child = subprocess.Popen(["sleep", "3600"])
-    print("CHILD", child.pid)
+    print("CHILD", child.pid, flush=True)
     time.sleep(3600)
 elif how == "hang_green":
     import eventlet
