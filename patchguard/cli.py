@@ -133,6 +133,7 @@ def _report(argv: list[str]) -> int:
 
 def _run(argv: list[str]) -> int:
     opts, module, text, args = _parse(argv, (), ("--mode", "--patch"))
+    from patchguard._cli import launch as _launch
     from patchguard._cli import target as _target
     from patchguard._decision import policy as _policy
 
@@ -148,7 +149,7 @@ def _run(argv: list[str]) -> int:
     # process that then fails), and made to look like `python TARGET` so
     # auto detection sees the target, not patchguard.
     found = _target.resolve(module, text)
-    _target.prepare(found, args)
+    _launch.prepare(found, args)
     from patchguard._decision import apply as _apply
     from patchguard._errors import PatchOrderError
 
@@ -158,7 +159,7 @@ def _run(argv: list[str]) -> int:
         sys.stderr.write(f"patchguard: {exc}\n")
         return EXIT_HAZARD
     try:
-        return _target.run_as_main(found)
+        return _launch.run_as_main(found)
     except (SystemExit, UsageError):
         raise
     except BrokenPipeError:

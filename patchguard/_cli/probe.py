@@ -26,6 +26,7 @@ import sys
 import warnings
 
 from patchguard import _state, _where, warn
+from patchguard._cli import launch as _launch
 from patchguard._cli import target as _target
 from patchguard._errors import ConfigError, PatchOrderError
 from patchguard._hooks import eventlet as _eventlet
@@ -287,7 +288,7 @@ def main(argv: list[str]) -> None:
     _timeout = float(timeout)
     spec = json.loads(raw)
     target = _target.Target.from_dict(spec["target"])
-    _target.prepare(target, spec["args"])
+    _launch.prepare(target, spec["args"])
     os._exit = _exit_wrapper
     signal.signal(STOP_SIGNAL, _on_stop)
     extra: list[dict[str, Any]] = []
@@ -297,7 +298,7 @@ def main(argv: list[str]) -> None:
         # the stop signal sees every warning caught so far.
         _captured = captured
         try:
-            _target.load_for_check(target)
+            _launch.load_for_check(target)
         except ConfigError as exc:
             _write({"config_error": _config_dict(exc)})
         except _target.UsageError as exc:

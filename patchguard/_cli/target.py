@@ -1,4 +1,4 @@
-"""What ``run`` and ``check`` start: find a target, then load it.
+"""What ``run`` and ``check`` start: find the target the operator named.
 
 A target is named the way services are started: ``-m MODULE``, a script
 (a ``.py`` file, or a directory or zip with ``__main__.py``),
@@ -11,19 +11,14 @@ or threads would run before the bootstrap (nova's ``cmd/__init__.py``
 used to patch there).  A target that cannot be found is a
 :class:`UsageError` before anything is bootstrapped.
 
-Then :func:`prepare` makes the process look as it would under
-``python -m MODULE`` / ``python SCRIPT`` / the console script
-(``sys.argv``, ``sys.path[0]``, ``__main__``'s spec) so that auto
-detection sees the target, not ``patchguard``: ``run -m
-oslo_config.generator`` is a config tool and runs native.  Nothing here
-decides a mode, so a form of ``run`` that only watches can share it.
+:mod:`patchguard._cli.launch` then prepares and runs or imports it.
 
 OpenStack ``cmd`` modules define ``main()`` with no ``if __name__ ==
 "__main__":`` block (their console scripts call ``main``): ``python -m
 nova.cmd.compute`` silently does nothing.  A ``-m MODULE`` whose source
-has no such block but defines a top-level ``main`` is therefore run the
-way its console script runs it: imported under its own name, then
-``main()`` called and its return value used as the exit status.
+has no such block but defines a top-level ``main`` therefore resolves to
+``MODULE:main`` run the way its console script runs it (the target's
+:attr:`~Target.function` is ``"main"``).
 """
 
 from __future__ import annotations
@@ -33,15 +28,11 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
     from importlib.machinery import ModuleSpec
     from typing import Any
 
 #: The forms a target may take (the ``accepted`` of a target error).
 FORMS = ("-m MODULE", "SCRIPT", "MODULE:FUNCTION", "CONSOLE_SCRIPT")
-#: ``__name__`` a script runs under for ``check``: its ``__main__`` block
-#: must not start the service.
-CHECK_RUN_NAME = "__patchguard_check__"
 
 
 class UsageError(Exception):
@@ -275,7 +266,7 @@ def resolve(module: str | None, text: str | None) -> Target:
     :raises UsageError: when it names nothing that can run.
     """
     if module is not None:
-        _set_path0(os.getcwd())
+        set_path0(os.getcwd())
         return _module(module, "-m")
     if not text:
         raise UsageError(
@@ -284,7 +275,7 @@ def resolve(module: str | None, text: str | None) -> Target:
     if os.path.exists(text):
         target = _script(text)
     elif ":" in text and all(_is_dotted(p) for p in text.split(":", 1)):
-        _set_path0(os.getcwd())
+        set_path0(os.getcwd())
         target = _function(text)
     elif os.sep in text or text.endswith((".py", ".pyz")):
         raise UsageError(f"{text}: no such file", "TARGET", text, FORMS)
@@ -292,7 +283,7 @@ def resolve(module: str | None, text: str | None) -> Target:
         console = _console(text)
         if console is None:
             hint = ""
-            _set_path0(os.getcwd())
+            set_path0(os.getcwd())
             if _is_dotted(text) and find_spec(text) is not None:
                 hint = f" (to run the module, use -m {text})"
             raise UsageError(
@@ -303,141 +294,16 @@ def resolve(module: str | None, text: str | None) -> Target:
                 FORMS,
             )
         target = console
-    _set_path0(target.path0)
+    set_path0(target.path0)
     return target
 
 
-def _set_path0(path: str) -> None:
-    # ``python -P``/PYTHONSAFEPATH puts nothing there: keep it so.
+def set_path0(path: str) -> None:
+    """Make ``path`` ``sys.path[0]``, as Python does for the script's
+    directory (unless ``-P``/``PYTHONSAFEPATH`` asked for none)."""
     if getattr(sys.flags, "safe_path", False):
         return
     if sys.path:
         sys.path[0] = path
     else:
         sys.path.insert(0, path)
-
-
-def prepare(target: Target, args: list[str]) -> None:
-    """Make the process look as Python would start ``target``.
-
-    Call before the bootstrap: auto detection reads ``sys.argv[0]`` and
-    ``__main__``'s spec.  ``sys.path[0]`` becomes the target's
-    :attr:`~Target.path0`.
-
-    :param target: the resolved target.
-    :param args: the target's own arguments.
-    """
-    sys.argv = [target.argv0, *args]
-    _set_path0(target.path0)
-    if target.kind == "module" and target.module is not None:
-        import types
-
-        spec = find_spec(target.module)
-        if spec is not None and spec.submodule_search_locations is not None:
-            spec = find_spec(f"{target.module}.__main__")
-        main = types.ModuleType("__main__")
-        main.__spec__ = spec
-        main.__file__ = target.argv0
-        # Keep the old __main__ alive: its code (our console script) is
-        # still on the stack.
-        main.__dict__["__patchguard_previous__"] = sys.modules.get("__main__")
-        sys.modules["__main__"] = main
-
-
-def function(module: str, path: str) -> Callable[[], Any]:
-    """Import ``module`` and return its attribute ``path`` (``a.b``).
-
-    :raises UsageError: when the attribute does not exist.
-    """
-    import importlib
-
-    obj: Any = importlib.import_module(module)
-    for part in path.split("."):
-        try:
-            obj = getattr(obj, part)
-        except AttributeError:
-            raise UsageError(
-                f"{module}:{path}: module {module!r} has no {path!r}",
-                "TARGET",
-                f"{module}:{path}",
-                FORMS,
-            ) from None
-    if not callable(obj):
-        raise UsageError(
-            f"{module}:{path} is not callable", "TARGET", f"{module}:{path}"
-        )
-    return obj  # type: ignore[no-any-return]
-
-
-def run_as_main(target: Target) -> int:
-    """Run the prepared ``target`` as Python would; return 0 when it ends.
-
-    A function target (``MODULE:FUNCTION``, a console script, a ``cmd``
-    module's ``main``) is called as console scripts call it:
-    ``sys.exit(main())``.
-
-    :param target: the resolved, prepared target.
-    :returns: 0 when the target returns without raising.
-    :raises SystemExit: with the target's status.
-    """
-    if target.function is not None and target.module is not None:
-        raise SystemExit(function(target.module, target.function)())
-    if target.kind == "script":
-        import runpy
-
-        runpy.run_path(target.name, run_name="__main__")
-        return 0
-    _exec_main_module(str(target.module))
-    return 0
-
-
-def _exec_main_module(name: str) -> None:
-    # What ``python -m`` does: import the parent packages, then run the
-    # module's code in ``__main__``'s namespace (kept, as Python keeps it,
-    # for atexit handlers and threads that outlive it).
-    import importlib
-    import importlib.util
-
-    spec = importlib.util.find_spec(name)
-    if spec is not None and spec.submodule_search_locations is not None:
-        name = f"{name}.__main__"
-        spec = importlib.util.find_spec(name)
-    if spec is None or spec.loader is None:
-        raise UsageError(f"-m {name}: no module named {name!r}", "-m", name)
-    get_code = getattr(spec.loader, "get_code", None)
-    code = get_code(spec.name) if get_code is not None else None
-    if code is None:
-        raise UsageError(f"-m {name}: no code to run", "-m", name)
-    main = sys.modules["__main__"]
-    main.__dict__.update(
-        __name__="__main__",
-        __file__=spec.origin,
-        __cached__=spec.cached,
-        __loader__=spec.loader,
-        __package__=spec.parent,
-        __spec__=spec,
-    )
-    exec(code, main.__dict__)  # noqa: S102 - running the target is the job
-
-
-def load_for_check(target: Target) -> None:
-    """Import ``target`` as its service would, without running ``main``.
-
-    :param target: the resolved target.
-    :raises UsageError: when a function target's attribute is missing.
-    """
-    if target.kind == "script":
-        import runpy
-
-        runpy.run_path(target.name, run_name=CHECK_RUN_NAME)
-        return
-    module = str(target.module)
-    if target.function is not None and target.kind != "module":
-        function(module, target.function)
-        return
-    import importlib
-
-    spec = find_spec(module)
-    if spec is not None and spec.submodule_search_locations is not None:
-        module = f"{module}.__main__"
-    importlib.import_module(module)
