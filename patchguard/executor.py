@@ -133,7 +133,7 @@ class RunningTask:
 class Snapshot:
     """One executor's state, as :meth:`PoolExecutor.snapshot` reads it.
 
-    :ivar name: the executor's name (its threads are named after it).
+    :ivar name: the executor's name.
     :ivar kind: ``"green"`` or ``"native"``.
     :ivar max_workers: how many tasks may run at once.
     :ivar statistics: the :class:`Statistics`.
@@ -404,8 +404,9 @@ def executor(max_workers: Any = None, name: str | None = None) -> PoolExecutor:
     :param max_workers: how many tasks may run at once; ``None`` gives
         ``concurrent.futures.ThreadPoolExecutor``'s default
         (``min(32, os.cpu_count() + 4)``).
-    :param name: the executor's name (threads are named after it and
-        monitors report it); default ``PoolExecutor-N``.
+    :param name: the executor's name, reported by monitors (and given to
+        the threads of the off-hub native pool); default
+        ``PoolExecutor-N``.
     :returns: a :class:`PoolExecutor`.
     :raises TypeError: when ``max_workers`` is not comparable with 0 (as
         the stdlib), or ``name`` is not a string.
