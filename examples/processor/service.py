@@ -96,18 +96,20 @@ class RatingProcessor(cotyledon.Service):  # type: ignore[misc]
     def run(self) -> None:
         """Rate this worker's scopes, write them, stop when all are done."""
         mine = self.scopes[self.worker_id :: self.workers]
+        # One pool for the worker's life, as a long-running processor
+        # keeps it between collection cycles; terminate() shuts it down.
+        self.pool = pool = executor(len(self.metrics), name="fetch")
         started = time.time()
-        with executor(len(self.metrics), name="fetch") as pool:
-            rated = {scope: self.rate(pool, scope) for scope in mine}
-            stats = pool.statistics
-            kind = pool.kind
+        rated = {scope: self.rate(pool, scope) for scope in mine}
+        finished = time.time()
+        stats = pool.statistics
         report = {
             "worker": self.worker_id,
             "pid": os.getpid(),
             "mode": patchguard.state().mode,
-            "executor": kind,
+            "executor": pool.kind,
             "started": started,
-            "finished": time.time(),
+            "finished": finished,
             "fetches": stats.completed,
             "failed": stats.failed,
             "rated": rated,
@@ -118,6 +120,12 @@ class RatingProcessor(cotyledon.Service):  # type: ignore[misc]
         tmp.rename(self.outdir / f"worker-{self.worker_id}.json")
         if len(list(self.outdir.glob("worker-*.json"))) == self.workers:
             os.kill(os.getppid(), signal.SIGTERM)
+
+    def terminate(self) -> None:
+        """Stop the fetch pool (cotyledon calls this on SIGTERM)."""
+        pool = getattr(self, "pool", None)
+        if pool is not None:
+            pool.shutdown(wait=True)
 
 
 def main(argv: list[str]) -> int:
