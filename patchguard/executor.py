@@ -237,16 +237,11 @@ class PoolExecutor(Executor):
     def _make_pool(self) -> tuple[str, Any]:
         # Why the caller's OS thread matters: green primitives belong to
         # the hub's thread; anywhere else they fail or hang.
+        from patchguard._executor import pools
         from patchguard.threads import _threading_is_green
 
         if not _threading_is_green():
-            # Lazily: native `import patchguard.bootstrap` never pays for
-            # futurist (or debtcollector, which it imports).
-            import futurist
-
-            return NATIVE, futurist.ThreadPoolExecutor(self.max_workers)
-        from patchguard._executor import pools
-
+            return NATIVE, pools.FuturistPool(self.max_workers)
         if _state.on_hub_thread():
             return GREEN, pools.GreenPool(self.max_workers)
         return NATIVE, pools.NativePool(self.max_workers, self.name)

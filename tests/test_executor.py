@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from patchguard import _state, threads
@@ -122,7 +122,10 @@ def test_max_workers_error_names_argument_and_value() -> None:
 
 
 def _task(x: int) -> int:
-    """A task that fails on multiples of 7 (fails like user code)."""
+    """A task that fails on multiples of 7, exits on multiples of 11."""
+    if x % 11 == 0 and x:
+        # Not an Exception: must fail only this future, never the worker.
+        raise SystemExit(x)
     if x % 7 == 0:
         raise ValueError(f"bad {x}")
     return x * x
@@ -137,8 +140,8 @@ def run_workload(pool: cf.Executor, values: list[int]) -> list[Any]:
         results.append(type(error).__name__ if error else future.result())
     try:
         results.append(list(pool.map(_task, values, timeout=30)))
-    except ValueError as exc:
-        results.append(str(exc))
+    except (ValueError, SystemExit) as exc:
+        results.append(f"{type(exc).__name__}: {exc}")
     return results
 
 
@@ -147,6 +150,7 @@ def run_workload(pool: cf.Executor, values: list[int]) -> list[Any]:
     values=st.lists(st.integers(-50, 50), max_size=30),
     workers=st.integers(1, 6),
 )
+@example(values=[11, 1, 7, 2], workers=1)
 def test_submit_and_map_parity(values: list[int], workers: int) -> None:
     """submit/map give the stdlib's results and exceptions, in order."""
     with cf.ThreadPoolExecutor(workers) as reference:
@@ -160,6 +164,7 @@ def test_submit_and_map_parity(values: list[int], workers: int) -> None:
     values=st.lists(st.integers(-50, 50), max_size=30),
     workers=st.integers(1, 6),
 )
+@example(values=[11, 1, 7, 2], workers=1)
 def test_submit_and_map_parity_off_hub(
     values: list[int], workers: int
 ) -> None:
@@ -331,3 +336,26 @@ def test_bootstrap_does_not_import_futurist(mode: str) -> None:
         check=True,
     )
     assert proc.stdout.strip() == "[]", proc.stderr
+
+
+def test_native_executor_does_not_load_eventlet() -> None:
+    """A native-mode executor runs tasks without importing eventlet."""
+    code = (
+        "import sys, patchguard.bootstrap\n"
+        "from patchguard.executor import executor\n"
+        "with executor(2) as pool:\n"
+        "    assert pool.submit(pow, 2, 5).result(timeout=30) == 32\n"
+        "print(sorted(m for m in sys.modules if m.startswith('eventlet')))"
+    )
+    env = clean_env({"PATCHGUARD_MODE": "native"})
+    env.pop("EVENTLET_TESTS")  # let eventlet's banner show if it loads
+    proc = subprocess.run(
+        [sys.executable, "-W", "error::DeprecationWarning", "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]", proc.stderr
+    assert "deprecated" not in proc.stderr.lower()

@@ -18,12 +18,14 @@
   ``threading`` (``eventlet.patcher.original``): a native thread never
   waits on a green primitive.
 
-Both run :class:`~patchguard.executor` tasks: zero-argument callables that
-never raise (the executor's task wrapper records failures in the future).
+All three pools here (with :class:`FuturistPool`, the native-mode one) run
+zero-argument callables and complete the futures they hand out the way
+``concurrent.futures`` does.
 """
 
 from __future__ import annotations
 
+import sys
 from collections import deque
 from concurrent.futures import Future
 from typing import Any
@@ -48,13 +50,60 @@ class _Item:
         try:
             result = self.call()
         except BaseException as exc:
+            # As concurrent.futures does: even SystemExit or
+            # KeyboardInterrupt only fails this future; the worker lives
+            # on.  (futurist's WorkItem re-raises SystemExit, which kills
+            # its worker thread and strands the queue behind it.)
             self.future.set_exception(exc)
-            # Why: as in concurrent.futures, an exception that is not an
-            # Exception (SystemExit, GreenletExit) still ends the worker.
-            if not isinstance(exc, Exception):
-                raise
         else:
             self.future.set_result(result)
+
+
+def _futurist() -> Any:
+    """Import futurist without letting it load eventlet.
+
+    Imported lazily: native ``import patchguard.bootstrap`` never pays for
+    futurist (or debtcollector, which it imports).  futurist's ``_utils``
+    runs ``import eventlet`` at import time only to learn whether its
+    (deprecated) green executors could work; in a native process that
+    would load eventlet and print its deprecation warning.  So while
+    eventlet is not loaded, the import sees it as missing (a ``None`` in
+    ``sys.modules``, the documented way to block an import), and futurist
+    records "no eventlet".  Nothing is filtered: the warning's cause is
+    avoided.
+    """
+    if "futurist" in sys.modules or "eventlet" in sys.modules:
+        import futurist
+
+        return futurist
+    sys.modules["eventlet"] = None  # type: ignore[assignment]
+    try:
+        import futurist
+    finally:
+        if "eventlet" in sys.modules and sys.modules["eventlet"] is None:
+            del sys.modules["eventlet"]
+    return futurist
+
+
+class FuturistPool:
+    """futurist's ``ThreadPoolExecutor`` running :class:`_Item` calls.
+
+    The future handed out is a plain ``concurrent.futures.Future`` that
+    :class:`_Item` completes, so failures, cancellation and ``SystemExit``
+    behave exactly as in the other pools (and the stdlib); futurist's own
+    future for the wrapper is dropped.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._pool = _futurist().ThreadPoolExecutor(size)
+
+    def submit(self, call: Callable[[], Any]) -> Future[Any]:
+        future: Future[Any] = Future()
+        self._pool.submit(_Item(future, call).run)
+        return future
+
+    def shutdown(self, wait: bool) -> None:
+        self._pool.shutdown(wait)
 
 
 class GreenPool:
