@@ -1,10 +1,13 @@
-"""A legacy entry point: a thread and a bare monkey_patch (check target)."""
+"""A legacy entry point: a thread and a bare monkey_patch (check target).
+
+The thread outlives any slow start-up (it is daemon: check does not wait).
+"""
 
 import threading
 from time import sleep
 
 threading.Thread(
-    target=sleep, args=(2,), name="amqp-heartbeat", daemon=True
+    target=sleep, args=(30,), name="amqp-heartbeat", daemon=True
 ).start()
 import eventlet  # noqa: E402
 
