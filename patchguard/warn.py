@@ -57,6 +57,19 @@ class ForkWarning(PatchGuardWarning):
     """fork() would duplicate greenthreads or strand native threads."""
 
 
+class EventletImportWarning(PatchGuardWarning):
+    """eventlet was imported in native mode; names the import chain."""
+
+
+class SpawnWarning(PatchGuardWarning):
+    """An object a spawned worker needs does not pickle (so it forks)."""
+
+
+class BackendMismatchWarning(PatchGuardWarning):
+    """oslo.service's backend or oslo.messaging's executor disagrees with
+    the process's mode."""
+
+
 CATEGORIES = (
     PatchGuardWarning,
     EarlyThreadWarning,
@@ -67,6 +80,9 @@ CATEGORIES = (
     UnpatchedDriverWarning,
     WSGIHostWarning,
     ForkWarning,
+    EventletImportWarning,
+    SpawnWarning,
+    BackendMismatchWarning,
 )
 
 
