@@ -32,9 +32,9 @@ hosts-deps:
 # Scenario and real-host tests run in their own interpreters; the
 # in-process part runs twice, once per mode, through the pytest plugin.
 unit: $(STAMP) hosts-deps
-	$(PY) -m pytest -m "isolated or hosts"
-	$(PY) -m pytest -m "not isolated and not hosts" --patchguard-mode=native --patchguard-expect=native --patchguard-strict
-	$(PY) -m pytest -m "not isolated and not hosts" --patchguard-mode=eventlet --patchguard-expect=eventlet --patchguard-strict
+	$(PY) -m pytest -m "isolated or hosts or services"
+	$(PY) -m pytest -m "not isolated and not hosts and not services" --patchguard-mode=native --patchguard-expect=native --patchguard-strict
+	$(PY) -m pytest -m "not isolated and not hosts and not services" --patchguard-mode=eventlet --patchguard-expect=eventlet --patchguard-strict
 
 # The isolated scenarios on every other Python the machine has.
 matrix: $(STAMP)

@@ -3,8 +3,10 @@
 ``report``
     bootstrap this process per the environment and print the state.
 ``run [--mode M] [--patch LIST] (-m MODULE | SCRIPT) [ARGS...]``
-    bootstrap first, then run the target as ``__main__`` (like
-    ``python -m gevent.monkey``); exit with the target's status.
+    bootstrap first (as ``patchguard.apply(default="native")``: eventlet
+    only when ``--mode``/the environment asks), then run the target as
+    ``__main__`` (like ``python -m gevent.monkey``); exit with the
+    target's status.
 ``run --watch (-m MODULE | SCRIPT) [ARGS...]``
     run the target exactly as its project would, deciding nothing:
     patchguard only watches (forks, eventlet imports, oslo.service's
@@ -134,7 +136,9 @@ def _run(argv: list[str]) -> int:
     if "--watch" not in opts:
         from patchguard._decision import apply as _apply
 
-        _apply.apply()
+        # Native unless the operator asks for eventlet: ``run`` must never
+        # turn a native-by-design service green by default (issue 12).
+        _apply.apply(default="native")
     else:
         # Watching only: the project decides (nova's monkey_patch.py, an
         # oslo.service backend); patchguard names hazards as they happen.

@@ -343,3 +343,42 @@ def test_run_watch_decides_nothing() -> None:
     )
     assert both.returncode == 2
     assert "--watch decides nothing" in both.stderr
+
+
+# --- §0 the legacy switch, project inferred or reported --------------------
+
+
+def test_project_switch_inferred_from_entry_point() -> None:
+    """OS_OSVC_DISABLE_EVENTLET_PATCHING=1 with no PATCHGUARD_PROJECT: the
+    entry point's package (osvc) is the project, so it runs native."""
+    out = _json(
+        "-m osvc.cmd.volume", OS_OSVC_DISABLE_EVENTLET_PATCHING="1"
+    )
+    assert (out["mode"], out["decided_by"], out["project"]) == (
+        "native",
+        "OS_OSVC_DISABLE_EVENTLET_PATCHING",
+        "osvc",
+    )
+    assert not out["eventlet_imported"]
+    eventlet = _json(
+        "-m osvc.cmd.volume", OS_OSVC_DISABLE_EVENTLET_PATCHING="no"
+    )
+    assert (eventlet["mode"], eventlet["decided_by"]) == (
+        "eventlet",
+        "OS_OSVC_DISABLE_EVENTLET_PATCHING",
+    )
+
+
+def test_unread_project_switch_is_a_finding() -> None:
+    """OS_CINDER_DISABLE_EVENTLET_PATCHING=1 in a process that is not
+    cinder and names no project: a finding naming the variable and the
+    fix, never silence."""
+    out = _json("-m osvc.cmd.volume", OS_CINDER_DISABLE_EVENTLET_PATCHING="1")
+    assert out["mode"] == "eventlet"
+    (finding,) = [
+        f
+        for f in out["findings"]
+        if "OS_CINDER_DISABLE_EVENTLET_PATCHING" in f["message"]
+    ]
+    assert "PATCHGUARD_PROJECT=cinder" in finding["message"]
+    assert "'osvc'" in finding["message"]

@@ -68,8 +68,13 @@ def _findings(
 ) -> list[warn.Finding]:
     current = _state.state()
     found = list(current.findings)
-    if current.mode == "unset" and decision["kind"] == "project":
-        found.extend(_oslo_backend.findings(decision["mode"]))
+    if current.mode == "unset":
+        # Nobody told patchguard the mode: judge oslo.service's backend
+        # and oslo.messaging's executor by what is really patched.
+        patched = "thread" in _state.patched_options()
+        found.extend(
+            _oslo_backend.findings("eventlet" if patched else "native")
+        )
     for call in _eventlet.calls:
         if call.mode == "unset":
             found.append(

@@ -84,7 +84,12 @@ def _walk(frame: FrameType | None) -> tuple[list[str], str | None]:
     while frame is not None:
         code = frame.f_code
         name = code.co_filename
-        if not _where.is_internal(name) and not name.endswith(_HELPERS):
+        if not (
+            _where.is_internal(name)
+            or name.endswith(_HELPERS)
+            # the ``patchguard`` console script's own wrapper
+            or os.path.basename(name) == "patchguard"
+        ):
             # Module bodies are the import chain; the innermost frame is
             # the importer even when it imports inside a function.
             if innermost or code.co_name == "<module>":

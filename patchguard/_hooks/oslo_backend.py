@@ -278,8 +278,11 @@ def findings(mode: str) -> list[Any]:
             warn.Finding(
                 warn.BackendMismatchWarning,
                 f"oslo.service's backend is {selected.upper()} (selected "
-                f"by {where}) but the process runs {mode}. Fix: make "
-                f"`import patchguard.bootstrap` the first import.",
+                f"by {where}) but the process runs {mode}. Fix: decide "
+                f"the mode before anything imports oslo.service or "
+                f'oslo.messaging (`patchguard.apply(default="native")` '
+                f"or `import patchguard.bootstrap` first): the backend "
+                f"then follows it.",
                 selection.site if selection else None,
             )
         )
