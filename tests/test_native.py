@@ -91,7 +91,8 @@ def test_fork_warns_once_per_distinct_thread_set() -> None:
     first, second = _forks(out["warnings"])
     assert "'first'" in first["message"]
     assert "'second'" not in first["message"]
-    assert "'first'" in second["message"] and "'second'" in second["message"]
+    assert "'first'" in second["message"]
+    assert "'second'" in second["message"]
 
 
 @POSIX
@@ -382,3 +383,16 @@ def test_unread_project_switch_is_a_finding() -> None:
     ]
     assert "PATCHGUARD_PROJECT=cinder" in finding["message"]
     assert "'osvc'" in finding["message"]
+
+
+@POSIX
+@pytest.mark.slow
+def test_oslo_service_worker_fork_warns() -> None:
+    """The real oslo.service (threading backend, cotyledon underneath)
+    forking a worker names the user's thread alive at that moment."""
+    pytest.importorskip("oslo_service")
+    out = _json("fork_oslo_service.py", PATCHGUARD_MODE="native")
+    assert out["oslo_backend"]["backend"] == "threading"
+    (warning,) = _forks(out["warnings"])
+    assert "'poller'" in warning["message"]
+    assert "target=poller" in warning["message"]

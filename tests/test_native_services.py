@@ -64,7 +64,9 @@ def test_nova_compute_check_names_nova_decision(python: Path) -> None:
     """check of nova-compute: exit 0 and the decision is nova's own,
     "native, decided by nova/monkey_patch.py:NN (oslo.service
     THREADING)", with NN the line of nova's init_backend call."""
-    result = _run(python, "-m", "patchguard", "check", "-m", "nova.cmd.compute")
+    result = _run(
+        python, "-m", "patchguard", "check", "-m", "nova.cmd.compute"
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     source = (_site_packages(python) / "nova" / "monkey_patch.py").read_text()
     (line,) = [

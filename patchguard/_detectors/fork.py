@@ -18,6 +18,7 @@ ours.
 
 from __future__ import annotations
 
+import os
 import sys
 
 from patchguard._detectors import threads as _threads_audit
@@ -28,6 +29,11 @@ if TYPE_CHECKING:
     from types import FrameType
     from typing import Any
 
+#: packages whose frames are never "the user's fork" (they fork for it).
+_LIBRARIES = tuple(
+    os.sep + name + os.sep
+    for name in ("multiprocessing", "eventlet", "cotyledon", "oslo_service")
+)
 #: thread sets already warned about (private; inherited by children).
 _seen: set[frozenset[str]] = set()
 
@@ -226,9 +232,7 @@ def before_fork(from_wrapper: bool) -> None:
     from patchguard import _state, _where, warn
 
     current = _state.state()
-    frame = _where.user_frame(
-        skip_also=("multiprocessing", "eventlet", "cotyledon", "oslo_service")
-    )
+    frame = _where.user_frame(skip_also=_LIBRARIES)
     if frame is not None:
         found.location = f"{frame.f_code.co_filename}:{frame.f_lineno}"
     current.findings.append(found)

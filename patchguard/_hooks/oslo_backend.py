@@ -22,6 +22,7 @@ eventlet imports refused, so oslo's and futurist's probing
 
 from __future__ import annotations
 
+import os
 import sys
 
 from patchguard import _where
@@ -35,7 +36,10 @@ if TYPE_CHECKING:
 MODULE = "oslo_service.backend"
 #: patchguard mode → oslo.service backend type value.
 WANTED = {"native": "threading", "eventlet": "eventlet"}
-_SKIP = ("oslo_service" + "/backend/",)
+_SKIP = (os.sep + os.path.join("oslo_service", "backend") + os.sep,)
+_LIBS = tuple(
+    os.sep + name + os.sep for name in ("oslo_service", "oslo_messaging")
+)
 
 
 class Selection:
@@ -90,9 +94,7 @@ def _record(module: ModuleType, how: str) -> None:
 
     backend = _value(module.get_backend_type())
     site = _short(_where.user_site(skip_also=_SKIP))
-    user = _short(
-        _where.user_site(skip_also=("oslo_service", "oslo_messaging"))
-    )
+    user = _short(_where.user_site(skip_also=_LIBS))
     selection = Selection(backend, how, site, user)
 
 
