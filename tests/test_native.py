@@ -396,3 +396,27 @@ def test_oslo_service_worker_fork_warns() -> None:
     (warning,) = _forks(out["warnings"])
     assert "'poller'" in warning["message"]
     assert "target=poller" in warning["message"]
+
+
+LIGHT = """\
+import json, os, sys
+import patchguard.bootstrap
+pid = os.fork()
+if pid == 0:
+    os._exit(0)
+os.waitpid(pid, 0)
+heavy = ("eventlet", "greenlet", "wrapt", "oslo_service", "oslo_messaging",
+         "oslo_utils", "oslo_config", "futurist", "cotyledon")
+print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in heavy)))
+"""
+
+
+@POSIX
+def test_native_bootstrap_and_fork_stay_light(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Native mode with the fork, eventlet-import and oslo.service hooks:
+    bootstrapping and forking import no eventlet, wrapt or oslo.*."""
+    script = tmp_path / "light.py"
+    script.write_text(LIGHT)
+    result = run_isolated(script, env={"PATCHGUARD_MODE": "native"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
