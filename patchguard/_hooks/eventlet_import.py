@@ -1,8 +1,9 @@
 """Who imported eventlet: the import chain of its first import.
 
-From the first ``import patchguard`` a meta-path finder watches for the
-top-level ``eventlet`` import.  It never finds anything itself; it only
-looks at the stack while the import is being resolved, which is the whole
+From the first ``import patchguard`` a pre-import check (on
+:mod:`patchguard._hooks.importhook`'s finder) watches for the top-level
+``eventlet`` import.  It never finds anything itself; it only looks at
+the stack while the import is being resolved, which is the whole
 chain from the user's code down to the library that asked
 (``svc/cmd/api.py:3 -> oslo_concurrency/lockutils.py:12 -> eventlet``).
 
@@ -25,12 +26,11 @@ import os
 import sys
 
 from patchguard import _where
+from patchguard._hooks import importhook as _importhook
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-    from importlib.machinery import ModuleSpec
-    from types import FrameType, ModuleType
+    from types import FrameType
 
     from patchguard.warn import Finding
 
@@ -141,51 +141,44 @@ def finding_now() -> Finding | None:
     )
 
 
-class _Finder:
-    """A meta-path finder that only looks at ``eventlet`` imports."""
+def _check() -> None:
+    """Run while ``import eventlet`` is being resolved (see
+    :func:`patchguard._hooks.importhook.before_import`)."""
+    global importer
+    if "eventlet" in sys.modules:
+        return
+    if _refusing:
+        raise ImportError(
+            "eventlet refused while patchguard selects oslo.service's "
+            "THREADING backend in native mode",
+            name="eventlet",
+        )
+    from patchguard import _state
 
-    def find_spec(
-        self,
-        name: str,
-        path: Sequence[str] | None,
-        target: ModuleType | None = None,
-    ) -> ModuleSpec | None:
-        global importer
-        if name != "eventlet" or "eventlet" in sys.modules:
-            return None
-        if _refusing:
-            raise ImportError(
-                "eventlet refused while patchguard selects oslo.service's "
-                "THREADING backend in native mode",
-                name="eventlet",
-            )
-        from patchguard import _state
+    current = _state.state()
+    links, who = _walk(sys._getframe(1))
+    if not chain:
+        chain[:] = links
+        importer = who
+    if current.mode != "native":
+        return
+    if current.strict and not _allowed(who, current.allow_eventlet):
+        # Every refused attempt names its own chain: the next importer
+        # may be a different library.
+        raise ImportError(
+            f"PATCHGUARD_STRICT: eventlet may not be imported in native "
+            f"mode (decided_by={current.decided_by}); imported by "
+            f"{' -> '.join([*links, 'eventlet'])}. Fix: remove or guard "
+            f"the import in {who}, or allow it with "
+            f"PATCHGUARD_ALLOW_EVENTLET={who}.",
+            name="eventlet",
+        )
+    found = finding_now()
+    if found is not None:
+        from patchguard import warn
 
-        current = _state.state()
-        links, who = _walk(sys._getframe(1))
-        if not chain:
-            chain[:] = links
-            importer = who
-        if current.mode != "native":
-            return None
-        if current.strict and not _allowed(who, current.allow_eventlet):
-            # Every refused attempt names its own chain: the next importer
-            # may be a different library.
-            raise ImportError(
-                f"PATCHGUARD_STRICT: eventlet may not be imported in native "
-                f"mode (decided_by={current.decided_by}); imported by "
-                f"{' -> '.join([*links, 'eventlet'])}. Fix: remove or guard "
-                f"the import in {who}, or allow it with "
-                f"PATCHGUARD_ALLOW_EVENTLET={who}.",
-                name="eventlet",
-            )
-        found = finding_now()
-        if found is not None:
-            from patchguard import warn
-
-            current.findings.append(found)
-            warn.emit([found], _importer_frame())
-        return None
+        current.findings.append(found)
+        warn.emit([found], _importer_frame())
 
 
 def _importer_frame() -> FrameType | None:
@@ -195,11 +188,13 @@ def _importer_frame() -> FrameType | None:
     return frame
 
 
-_finder = _Finder()
+_watching = False
 
 
 def watch() -> None:
-    """Put the finder at the front of ``sys.meta_path`` (idempotent)."""
-    if "eventlet" in sys.modules or _finder in sys.meta_path:
+    """Watch ``import eventlet`` from now on (idempotent)."""
+    global _watching
+    if _watching or "eventlet" in sys.modules:
         return
-    sys.meta_path.insert(0, _finder)
+    _watching = True
+    _importhook.before_import("eventlet", _check)
