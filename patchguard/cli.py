@@ -118,6 +118,26 @@ def _prepare_path(target: Target) -> None:
         sys.path.insert(0, os.getcwd())
 
 
+def _target_project(target: Target) -> str | None:
+    # The target names its project (cinder.cmd.volume, cinder-volume):
+    # honour that project's OS_<PROJECT>_DISABLE_EVENTLET_PATCHING.
+    if target.module is not None:
+        name = target.module.split(".")[0]
+    else:
+        base = os.path.basename(str(target.script))
+        name = base.split("-")[0].split(".")[0]
+    from patchguard._decision import policy as _policy
+    from patchguard._errors import ConfigError
+
+    try:
+        project = _policy.parse_project("target", name)
+    except ConfigError:  # not a project-like name: nothing to honour
+        return None
+    if project is None or _policy.project_var(project) not in os.environ:
+        return None
+    return project
+
+
 def _run(argv: list[str]) -> int:
     opts, target = _parse(argv, ("--watch",), ("--mode", "--patch"))
     from patchguard._decision import policy as _policy
@@ -138,7 +158,7 @@ def _run(argv: list[str]) -> int:
 
         # Native unless the operator asks for eventlet: ``run`` must never
         # turn a native-by-design service green by default (issue 12).
-        _apply.apply(default="native")
+        _apply.apply(default="native", project=_target_project(target))
     else:
         # Watching only: the project decides (nova's monkey_patch.py, an
         # oslo.service backend); patchguard names hazards as they happen.

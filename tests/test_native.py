@@ -420,3 +420,26 @@ def test_native_bootstrap_and_fork_stay_light(tmp_path) -> None:  # type: ignore
     result = run_isolated(script, env={"PATCHGUARD_MODE": "native"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize(
+    ("value", "mode"), [("1", "native"), ("false", "eventlet"), ("", "native")]
+)
+def test_run_honours_the_targets_project_switch(value: str, mode: str) -> None:
+    """patchguard run -m osvc.cmd.show reads OS_OSVC_DISABLE_EVENTLET_PATCHING
+    (the target's project): true native, false eventlet, empty no opinion
+    (run's native default)."""
+    result = run_isolated(
+        "-m patchguard",
+        "run",
+        "-m",
+        "osvc.cmd.show",
+        env={"OS_OSVC_DISABLE_EVENTLET_PATCHING": value},
+    )
+    assert result.returncode == 0, result.stderr
+    decided_by = (
+        "entry-point default"
+        if value == ""
+        else "OS_OSVC_DISABLE_EVENTLET_PATCHING"
+    )
+    assert f"STATE {mode} {decided_by}" in result.stdout
