@@ -7,7 +7,7 @@
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
-SPEC="nova==34.* ceilometer==27.*"
+SPEC="nova==34.* ceilometer==27.* cinder==29.*"
 DIR="$ROOT/.cache/native-services"
 STAMP="$DIR/.installed"
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$SPEC" ]; then

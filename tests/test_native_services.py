@@ -3,7 +3,8 @@
 nova 34 decides for itself (``nova/monkey_patch.py`` selects oslo.service's
 THREADING backend and poisons eventlet); ceilometer 27 decides nothing and
 gets oslo.service's EVENTLET backend as a side effect of importing
-oslo.messaging.  Both are installed once into a cached venv under
+oslo.messaging; cinder 29 reads OS_CINDER_DISABLE_EVENTLET_PATCHING.  All
+are installed once into a cached venv under
 ``.cache/native-services`` by ``.ci/native-services.sh``; when that install
 fails the tests skip with the log's path.
 """
@@ -35,7 +36,7 @@ def python() -> Path:
     interpreter = CACHE / "venv" / "bin" / "python"
     if not (CACHE / ".installed").exists() or not interpreter.exists():
         pytest.skip(
-            f"nova/ceilometer could not be installed: see "
+            f"nova/ceilometer/cinder could not be installed: see "
             f"{CACHE / 'install.log'}"
         )
     return interpreter
@@ -161,3 +162,45 @@ def test_ceilometer_adopted_native_is_consistent(python: Path) -> None:
         # A library imported it anyway: then it is named, with its chain.
         assert "EventletImportWarning" in categories
         assert state["eventlet_imported_by"].startswith("<string>")
+
+
+CINDER_VOLUME = """\
+import json
+import patchguard.bootstrap
+import cinder.cmd.volume
+import patchguard
+state = patchguard.state().to_dict()
+print(json.dumps(state))
+"""
+
+
+@pytest.mark.parametrize(
+    ("value", "mode", "backend"),
+    [("1", "native", "threading"), ("0", "eventlet", "eventlet")],
+)
+def test_cinder_volume_reads_its_own_switch(
+    python: Path, tmp_path: Path, value: str, mode: str, backend: str
+) -> None:
+    """A cinder-volume script that bootstraps, with
+    OS_CINDER_DISABLE_EVENTLET_PATCHING and no PATCHGUARD_PROJECT: the
+    project is inferred (cinder), so true is native and false eventlet,
+    matching the backend cinder 29 itself selects."""
+    script = tmp_path / "cinder-volume"
+    script.write_text(CINDER_VOLUME)
+    result = _run(
+        python, str(script), OS_CINDER_DISABLE_EVENTLET_PATCHING=value
+    )
+    assert result.returncode == 0, result.stderr
+    state = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (state["mode"], state["decided_by"], state["project"]) == (
+        mode,
+        "OS_CINDER_DISABLE_EVENTLET_PATCHING",
+        "cinder",
+    )
+    assert state["oslo_backend"]["backend"] == backend
+    assert ("thread" in state["patched"]) is (mode == "eventlet")
+    assert not [
+        f
+        for f in state["findings"]
+        if f["category"] == "BackendMismatchWarning"
+    ]
