@@ -8,6 +8,10 @@ STAMP := $(VENV)/.installed-dev
 
 .PHONY: demo test lint typecheck unit matrix docs bench clean hosts-deps
 
+# Real OpenStack services (nova, ceilometer, cinder) for the native-first
+# tests: one venv per machine, shared by every clone and CI run on it.
+export PATCHGUARD_SERVICES_CACHE ?= $(HOME)/.cache/patchguard/native-services
+
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip

@@ -12,6 +12,7 @@ fails the tests skip with the log's path.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -21,7 +22,10 @@ import pytest
 from tests.helpers import ROOT, clean_env
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
-CACHE = ROOT / ".cache" / "native-services"
+CACHE = Path(
+    os.environ.get("PATCHGUARD_SERVICES_CACHE")
+    or ROOT / ".cache" / "native-services"
+)
 
 
 @pytest.fixture(scope="module")
