@@ -83,6 +83,10 @@ def test_nova_compute_check_names_nova_decision(python: Path) -> None:
         f"decision    native, decided by nova/monkey_patch.py:{line} "
         f"(oslo.service THREADING)" in result.stdout
     )
+    assert (
+        f"oslo        backend threading (init_backend(THREADING) at "
+        f"nova/monkey_patch.py:{line})" in result.stdout
+    )
     assert "result      clean" in result.stdout
 
 
