@@ -3,12 +3,21 @@
 ``report [--json]``
     bootstrap this process per the environment and print the state.
 ``run [--mode M] [--patch LIST] TARGET [ARGS...]``
-    find the target, bootstrap, then run the target as Python would
-    (like ``python -m gevent.monkey``); exit with the target's status.
+    find the target, bootstrap (as ``patchguard.apply(default="native")``:
+    eventlet only when ``--mode``/the environment asks), then run the
+    target as Python would (like ``python -m gevent.monkey``); exit with
+    the target's status.
+``run --watch TARGET [ARGS...]``
+    run the target exactly as its project would, deciding nothing:
+    patchguard only watches (forks, eventlet imports, oslo.service's
+    backend) and warns.  The form for native-by-design services.
 ``check [--json] [--timeout SECONDS] TARGET [ARGS...]``
     import the target exactly as the service starts, *without*
     bootstrapping first, in a child process, and report every finding
     about that start-up.
+``check [--json] --spawn MODULE:ATTR``
+    import MODULE, take ATTR (calling it when it is a function) and name
+    every attribute path that would not pickle for a ``spawn`` worker.
 
 ``TARGET`` is ``-m MODULE``, a script, ``MODULE:FUNCTION`` or an
 installed console-script name (see :mod:`patchguard._cli.target`).
@@ -26,6 +35,7 @@ import json
 import os
 import sys
 
+from patchguard._cli import EXIT_HAZARD, EXIT_OK, EXIT_USAGE
 from patchguard._cli.target import UsageError
 
 TYPE_CHECKING = False
@@ -33,15 +43,18 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Any
 
+    from patchguard._cli.target import Target
     from patchguard._errors import ConfigError
 
 USAGE = """\
 usage: patchguard report [--json]
        patchguard run [--mode MODE] [--patch LIST] TARGET [ARGS...]
+       patchguard run --watch TARGET [ARGS...]
        patchguard check [--json] [--timeout SECONDS] TARGET [ARGS...]
+       patchguard check [--json] --spawn MODULE:ATTR
 TARGET: -m MODULE | SCRIPT | MODULE:FUNCTION | CONSOLE_SCRIPT
 """
-EXIT_OK, EXIT_HAZARD, EXIT_USAGE = 0, 1, 2
+__all__ = ["EXIT_HAZARD", "EXIT_OK", "EXIT_USAGE", "main", "main_exit"]
 #: ``check``'s default ``--timeout`` (seconds).
 DEFAULT_TIMEOUT = 60.0
 
@@ -131,11 +144,38 @@ def _report(argv: list[str]) -> int:
     return EXIT_OK
 
 
+def _target_project(target: Target) -> str | None:
+    # The target names its project (cinder.cmd.volume, cinder-volume):
+    # honour that project's OS_<PROJECT>_DISABLE_EVENTLET_PATCHING.
+    if target.module is not None and target.kind != "console":
+        name = target.module.split(".")[0]
+    else:
+        base = os.path.basename(target.name)
+        name = base.split("-")[0].split(".")[0]
+    from patchguard._decision import policy as _policy
+    from patchguard._errors import ConfigError
+
+    try:
+        project = _policy.parse_project("target", name)
+    except ConfigError:  # not a project-like name: nothing to honour
+        return None
+    if project is None or _policy.project_var(project) not in os.environ:
+        return None
+    return project
+
+
 def _run(argv: list[str]) -> int:
-    opts, module, text, args = _parse(argv, (), ("--mode", "--patch"))
+    opts, module, text, args = _parse(
+        argv, ("--watch",), ("--mode", "--patch")
+    )
     from patchguard._cli import launch as _launch
     from patchguard._cli import target as _target
     from patchguard._decision import policy as _policy
+
+    if "--watch" in opts and ("--mode" in opts or "--patch" in opts):
+        raise _Syntax(
+            "--watch decides nothing: drop --mode/--patch", "--watch"
+        )
 
     # The command line is the operator: it sets the same variables an
     # operator would, so child processes inherit the mode too.
@@ -154,7 +194,15 @@ def _run(argv: list[str]) -> int:
     from patchguard._errors import PatchOrderError
 
     try:
-        _apply.apply()
+        if "--watch" not in opts:
+            # Native unless the operator asks for eventlet: ``run`` must
+            # never turn a native-by-design service green (issue 12).
+            _apply.apply(default="native", project=_target_project(found))
+        else:
+            # Watching only: the project decides (nova's monkey_patch.py,
+            # an oslo.service backend); patchguard names hazards as they
+            # happen.
+            import patchguard  # noqa: F401 - starts the watch
     except PatchOrderError as exc:
         sys.stderr.write(f"patchguard: {exc}\n")
         return EXIT_HAZARD
@@ -175,6 +223,10 @@ def _run(argv: list[str]) -> int:
 
 
 def _check(argv: list[str]) -> int:
+    if "--spawn" in argv or any(a.startswith("--spawn=") for a in argv):
+        from patchguard._cli import spawn as _spawn_check
+
+        return _spawn_check.main(argv)
     opts, module, text, args = _parse(argv, ("--json",), ("--timeout",))
     timeout = DEFAULT_TIMEOUT
     if "--timeout" in opts:

@@ -42,6 +42,16 @@ def render(
         ]
         for name, how in sorted(current["modules"].items()):
             lines.append(f"  {name:<11} {how}")
+        oslo = current.get("oslo_backend")
+        if oslo is not None:
+            lines.append(
+                f"oslo        backend {oslo['backend'] or 'unselected'}"
+                f" ({oslo['selected_by'] or '-'}), oslo.messaging executor "
+                f"{oslo['executor'] or '-'}"
+            )
+        chain = current.get("eventlet_imported_by")
+        if chain is not None:
+            lines.append(f"eventlet    imported by {chain}")
     lines.append(f"findings    {len(findings)}")
     for finding in findings:
         where = f" [{finding['location']}]" if finding["location"] else ""
