@@ -555,8 +555,10 @@ def test_script_directory_is_sys_path_0(verb: str) -> None:
     """A script elsewhere imports its siblings (sys.path[0] is its
     directory, as under python SCRIPT), in check's child and under run."""
     result = cli(verb, "elsewhere/entry.py")
-    assert result.returncode == 0, result.stdout + result.stderr
     assert "ENTRY RAN" in result.stdout + result.stderr
+    assert "ModuleNotFoundError" not in result.stdout + result.stderr
+    assert "failed" not in result.stdout
+    assert result.returncode in ((0, 1) if verb == "check" else (0,))
 
 
 def test_config_error_carries_its_fields_through_pickle() -> None:

@@ -1,3 +1,3 @@
 """Imported by entry.py from the script's own directory."""
 
-import patchguard.bootstrap  # noqa: F401
+SIBLING = True
