@@ -22,36 +22,19 @@ import pytest
 
 from tests.helpers import ROOT, Result, clean_env
 
+# The services venv and its fixture (``python``, built on first use,
+# skipping with the install log's path) are the native-services tests'.
+from tests.test_native_services import CACHE
+from tests.test_native_services import python as python  # noqa: F401
+
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
-CACHE = Path(
-    os.environ.get("PATCHGUARD_SERVICES_CACHE")
-    or ROOT / ".cache" / "native-services"
-)
 SERVICES = {
     # service: (console script, cmd module, version)
     "nova": ("nova-compute", "nova.cmd.compute", "34."),
     "cinder": ("cinder-volume", "cinder.cmd.volume", "29."),
 }
 MODES = {"eventlet": "0", "native": "1"}
-
-
-@pytest.fixture(scope="module")
-def patchguard_bin() -> Path:
-    """The services venv's interpreter (built on first use), or skip."""
-    subprocess.run(
-        ["bash", str(ROOT / ".ci" / "native-services.sh")],
-        check=False,
-        timeout=1800,
-        stdin=subprocess.DEVNULL,
-    )
-    python = CACHE / "venv" / "bin" / "python"
-    if not (CACHE / ".installed").exists() or not python.exists():
-        pytest.skip(
-            f"nova/cinder could not be installed: see "
-            f"{CACHE / 'install.log'}"
-        )
-    return python
 
 
 def _run(script: Path, *args: str, **env: str) -> Result:
@@ -78,7 +61,7 @@ def _switch(service: str, mode: str) -> dict[str, str]:
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("service", SERVICES)
 def test_check_real_console_script(
-    patchguard_bin: Path, service: str, mode: str
+    python: Path, service: str, mode: str
 ) -> None:
     """check nova-compute / cinder-volume: one JSON document on stdout
     (the service's logging on stderr), the service's own decision found
@@ -87,7 +70,7 @@ def test_check_real_console_script(
     exit status."""
     console, _module, _version = SERVICES[service]
     result = _run(
-        patchguard_bin,
+        python,
         "check",
         "--json",
         console,
@@ -115,13 +98,13 @@ def test_check_real_console_script(
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_check_real_cmd_module_matches_console_script(
-    patchguard_bin: Path, service: str
+    python: Path, service: str
 ) -> None:
     """check -m nova.cmd.compute reaches the same decision as the console
     script, without running main()."""
     console, module, _version = SERVICES[service]
     env = _switch(service, "eventlet")
-    by_module = _run(patchguard_bin, "check", "--json", "-m", module, **env)
+    by_module = _run(python, "check", "--json", "-m", module, **env)
     report = json.loads(by_module.stdout)
     assert report["target"] == f"-m {module}"
     assert report["decision"]["kind"] == "monkey_patch"
@@ -131,7 +114,7 @@ def test_check_real_cmd_module_matches_console_script(
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("service", SERVICES)
 def test_run_real_console_script_and_cmd_module(
-    patchguard_bin: Path, service: str, mode: str
+    python: Path, service: str, mode: str
 ) -> None:
     """run nova-compute --version and run -m nova.cmd.compute --version
     run the service's real main() (it prints the release) in both modes;
@@ -142,7 +125,7 @@ def test_run_real_console_script_and_cmd_module(
     )
     for target in targets:
         result = _run(
-            patchguard_bin,
+            python,
             "run",
             "--mode",
             mode,
@@ -156,7 +139,7 @@ def test_run_real_console_script_and_cmd_module(
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_run_native_refuses_the_services_own_patch(
-    patchguard_bin: Path, service: str
+    python: Path, service: str
 ) -> None:
     """run --mode native on a service told to patch itself: its
     monkey_patch() is refused with PatchOrderError, the traceback ends at
@@ -165,14 +148,14 @@ def test_run_native_refuses_the_services_own_patch(
     console, _module, version = SERVICES[service]
     env = _switch(service, "eventlet")
     native = _run(
-        patchguard_bin, "run", "--mode", "native", console, "--version", **env
+        python, "run", "--mode", "native", console, "--version", **env
     )
     assert native.returncode == 1
     assert "PatchOrderError" in native.stderr
     assert f"{service}/monkey_patch.py" in native.stderr
     assert str(ROOT / "patchguard") + os.sep not in native.stderr
     green = _run(
-        patchguard_bin,
+        python,
         "run",
         "--mode",
         "eventlet",
@@ -187,12 +170,12 @@ def test_run_native_refuses_the_services_own_patch(
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("service", SERVICES)
 def test_report_with_the_services_switch(
-    patchguard_bin: Path, service: str, mode: str
+    python: Path, service: str, mode: str
 ) -> None:
     """report in the services' venv honours PATCHGUARD_PROJECT and the
     service's own switch, in both modes."""
     result = _run(
-        patchguard_bin,
+        python,
         "report",
         "--json",
         PATCHGUARD_PROJECT=service,
