@@ -620,3 +620,20 @@ def test_check_interrupted_by_the_operator_leaves_nothing() -> None:
     assert proc.returncode == 130, stderr
     assert stderr.strip() == "patchguard: interrupted"
     assert [pid for pid in pids if _alive(pid)] == []
+
+
+@pytest.mark.parametrize(
+    ("target", "tool"),
+    [
+        (("-m", "flake8"), "flake8"),
+        (("oslopolicy-checker.py",), "oslopolicy-checker"),
+    ],
+)
+def test_run_decision_names_the_targets_tool(
+    target: tuple[str, ...], tool: str
+) -> None:
+    """Auto detection decides on the target, not on patchguard: the
+    decision is made by the tool detector (decided_by=tool:NAME)."""
+    result = cli("run", *target)
+    assert result.returncode == 0, result.stderr
+    assert f"DECIDED tool:{tool}" in result.stdout

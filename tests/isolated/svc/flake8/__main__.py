@@ -1,0 +1,5 @@
+"""Print how patchguard decided for ``patchguard run -m flake8``."""
+
+import patchguard
+
+print("DECIDED", patchguard.state().decided_by)
