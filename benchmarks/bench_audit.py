@@ -46,6 +46,7 @@ def audit_once() -> float:
     """Run the full audit once; return seconds."""
     start = time.perf_counter()
     _threads_audit.find((threading.get_ident(),))
+    _threads_audit.foreign()
     snapshot = _stale.Snapshot(DEFAULT_OPTIONS)
     refs = _stale.scan(snapshot)
     elapsed = time.perf_counter() - start

@@ -54,6 +54,13 @@ def _decision() -> dict[str, Any]:
             "site": bare[0].site,
             "text": f"a bare {bare[0].describe()} patched the process",
         }
+    if "eventlet" not in sys.modules:
+        # Nothing can be green without eventlet: a native process.
+        return {
+            "kind": "native",
+            "site": None,
+            "text": "mode native (eventlet never imported)",
+        }
     return {"kind": "none", "site": None, "text": "no patching decision"}
 
 
@@ -62,7 +69,11 @@ def _findings(
     captured: list[warnings.WarningMessage],
     error: BaseException | None,
 ) -> list[warn.Finding]:
+    from patchguard._detectors import audit as _audit
+
     current = _state.state()
+    # One list for every surface: the bare call's audit is already in it.
+    _audit.settle(current)
     found = list(current.findings)
     for call in _eventlet.calls:
         if call.mode == "unset":
@@ -77,7 +88,6 @@ def _findings(
                     call.site,
                 )
             )
-            found.extend(call.findings)
     if decision["kind"] == "none" and error is None:
         found.append(
             warn.Finding(

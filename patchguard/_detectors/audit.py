@@ -1,10 +1,16 @@
 """The import-order audit around patching: before, after, and at fork.
 
-:func:`before_patch` runs under the bootstrap's lock just before eventlet
-patches: it lists threads already running, snapshots what patching will
-replace, and in strict mode refuses to patch.  :func:`after_patch` turns
-what it saw into findings on the state.  In eventlet mode a fork hook
-names the native threads, greenthreads and timers a child would inherit.
+:func:`run` is the one audit every patch goes through, whoever asked for
+it: patchguard's bootstrap, or a bare ``eventlet.monkey_patch()`` made
+behind patchguard's back (a legacy entry point, a suite's
+``tests/__init__.py``).  :func:`before_patch` lists threads already
+running, snapshots what patching will replace, and in strict mode refuses
+to patch.  :func:`after_patch` turns what it saw into findings on the
+state; the advice detectors (partial patch, debugger, drivers, WSGI host)
+follow.  :func:`settle` adds what can only be judged when someone reads
+the state (multiprocessing locks made after patching, green primitives
+used in an unpatched process).  In eventlet mode a fork hook names the
+native threads, greenthreads and timers a child would inherit.
 """
 
 from __future__ import annotations
@@ -20,7 +26,9 @@ from patchguard._errors import PatchOrderError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any
+    from typing import Any, TypeVar
+
+    T = TypeVar("T")
 
     from patchguard._state import PatchState
 
@@ -39,10 +47,12 @@ class Plan:
         threads: list[_threads_audit.EarlyThread],
         snapshot: _stale.Snapshot,
         off_main: str | None,
+        foreign: _threads_audit.ForeignThreads | None = None,
     ) -> None:
         self.threads = threads
         self.snapshot = snapshot
         self.off_main = off_main
+        self.foreign = foreign
 
 
 def _current_thread() -> tuple[int, str | None]:
@@ -72,14 +82,59 @@ def _thread_message(threads: list[_threads_audit.EarlyThread]) -> str:
     )
 
 
+def _is_semlock(ref: _stale.StaleRef) -> bool:
+    return ref.original.startswith("instance of multiprocessing")
+
+
 def _stale_message(refs: list[_stale.StaleRef]) -> str:
     listed = "; ".join(r.describe() for r in refs)
     return (
-        f"{len(refs)} module global(s) still hold native objects that "
-        f"patching replaced: {listed}. They block the hub or lose mutual "
-        f"exclusion. {_FIX_ORDER} Or refer to them through their module "
-        f"(time.sleep, not sleep)."
+        f"{len(refs)} module-level reference(s) still hold native objects "
+        f"that patching replaced: {listed}. They block the hub or lose "
+        f"mutual exclusion (a pre-patch threading.local is one value shared "
+        f"by every greenthread). {_FIX_ORDER} Or refer to them through "
+        f"their module (time.sleep, not sleep)."
     )
+
+
+def semlock_message(refs: list[_stale.StaleRef]) -> str:
+    """Return the message for multiprocessing locks and queues.
+
+    :param refs: where each one is bound.
+    :returns: the text, culprits and fix included.
+    """
+    listed = "; ".join(r.describe() for r in refs)
+    return (
+        f"{len(refs)} multiprocessing lock(s)/queue(s) are bound in an "
+        f"eventlet-patched process: {listed}. They wait on a POSIX "
+        f"semaphore (SemLock) that no patch makes green, so a wait blocks "
+        f"the hub and every greenthread, whether made before or after "
+        f"patching. Fix: use threading/queue primitives (green once "
+        f"patched) inside the process, keep multiprocessing to a native "
+        f"process (PATCHGUARD_MODE=native), or talk to workers through "
+        f"patchguard.subproc."
+    )
+
+
+def _stale_findings(
+    refs: list[_stale.StaleRef], site: str | None
+) -> list[warn.Finding]:
+    found = []
+    plain = [r for r in refs if not _is_semlock(r)]
+    semlocks = [r for r in refs if _is_semlock(r)]
+    if plain:
+        found.append(
+            warn.Finding(
+                warn.StaleReferenceWarning, _stale_message(plain), site
+            )
+        )
+    if semlocks:
+        found.append(
+            warn.Finding(
+                warn.StaleReferenceWarning, semlock_message(semlocks), site
+            )
+        )
+    return found
 
 
 def before_patch(new: PatchState) -> Plan:
@@ -90,11 +145,18 @@ def before_patch(new: PatchState) -> Plan:
     :raises PatchOrderError: in strict mode when threads are running or
         stale references exist (nothing has been patched).
     """
+    from patchguard import _state
+
+    already = _state.patched_options()
     ident, off_main = _current_thread()
-    threads = _threads_audit.find(
-        (ident,), count_os_threads=new.wsgi_host is None
-    )
-    snapshot = _stale.Snapshot(new.requested)
+    # Threads are judged by the first patch of thread only: after it,
+    # threads started are green or deliberately native.
+    threads = [] if "thread" in already else _threads_audit.find((ident,))
+    # Inside an embedding server its own OS threads are expected.
+    foreign = _threads_audit.foreign() if new.wsgi_host is None else None
+    # Options already in effect were audited when they were applied;
+    # snapshotting them again would take green objects for originals.
+    snapshot = _stale.Snapshot(new.requested - already)
     if new.strict:
         # eventlet upgrades RLocks reachable from module globals itself,
         # so only what it cannot fix counts here.
@@ -112,7 +174,7 @@ def before_patch(new: PatchState) -> Plan:
             raise PatchOrderError(
                 "PATCHGUARD_STRICT: refusing to patch. " + " ".join(parts)
             )
-    return Plan(threads, snapshot, off_main)
+    return Plan(threads, snapshot, off_main, foreign)
 
 
 def after_patch(new: PatchState, plan: Plan) -> None:
@@ -122,6 +184,7 @@ def after_patch(new: PatchState, plan: Plan) -> None:
     :param plan: what :func:`before_patch` saw.
     """
     new.early_threads = plan.threads
+    new.foreign_threads = [plan.foreign] if plan.foreign else []
     if plan.threads:
         new.findings.append(
             warn.Finding(
@@ -131,14 +194,7 @@ def after_patch(new: PatchState, plan: Plan) -> None:
             )
         )
     new.stale_refs = _stale.scan(plan.snapshot)
-    if new.stale_refs:
-        new.findings.append(
-            warn.Finding(
-                warn.StaleReferenceWarning,
-                _stale_message(new.stale_refs),
-                new.site,
-            )
-        )
+    new.findings.extend(_stale_findings(new.stale_refs, new.site))
     if plan.off_main is not None:
         new.findings.append(
             warn.Finding(
@@ -153,6 +209,64 @@ def after_patch(new: PatchState, plan: Plan) -> None:
             )
         )
     _watch_fork()
+
+
+def run(new: PatchState, patch: Callable[[], T]) -> T:
+    """Audit one patch: before it, the patch itself, after it, advice.
+
+    :param new: the state being built; findings are appended to it.
+    :param patch: applies the patch (eventlet's ``monkey_patch``).
+    :returns: what ``patch`` returned.
+    :raises PatchOrderError: in strict mode (nothing is patched).
+    """
+    from patchguard._detectors import advice as _advice
+
+    plan = before_patch(new)
+    result = patch()
+    after_patch(new, plan)
+    new.findings.extend(_advice.findings(new))
+    return result
+
+
+def settle(current: PatchState) -> list[warn.Finding]:
+    """Add what can only be judged when the state is read.
+
+    Called by every surface before it shows the state (``check``, the
+    pytest plugin's header and strict check): multiprocessing locks and
+    queues bound after patching, and green primitives bound in a process
+    nothing patched.  Idempotent: a finding already recorded is not added
+    again.
+
+    :param current: the recorded state; findings are appended to it.
+    :returns: the findings added by this call.
+    """
+    from patchguard import _state
+    from patchguard._detectors import green as _green
+
+    added: list[warn.Finding] = []
+    if "eventlet" not in sys.modules:
+        return added
+    patched = _state.patched_options()
+    if patched:
+        known = {(r.module, r.attr) for r in current.stale_refs}
+        new = [
+            r for r in _stale.semlock_scan() if (r.module, r.attr) not in known
+        ]
+        if new:
+            current.stale_refs.extend(new)
+            added.append(
+                warn.Finding(
+                    warn.StaleReferenceWarning, semlock_message(new), None
+                )
+            )
+    elif current.mode != "native":
+        finding = _green.finding()
+        if finding is not None:
+            added.append(finding)
+    messages = {f.message for f in current.findings}
+    added = [f for f in added if f.message not in messages]
+    current.findings.extend(added)
+    return added
 
 
 _fork_hooked = False
@@ -261,11 +375,13 @@ def _before_fork() -> None:
         parts.append(f"{timers} pending hub timer(s) duplicated in the child")
     from patchguard import _where
 
+    site = _where.describe(_where.culprit(sys._getframe(1)))
     warn.emit(
         [
             warn.Finding(
                 warn.ForkWarning,
-                "fork() in an eventlet-patched process copies "
+                f"fork() called at {site or 'an unknown site'} in an "
+                "eventlet-patched process copies "
                 + "; and ".join(parts)
                 + ". Fix: fork before starting background work, or spawn "
                 "workers with multiprocessing's 'spawn' start method.",

@@ -11,15 +11,23 @@ attribute eventlet is about to replace (from the ``__patched__`` lists of
 Eventlet's, greenlet's, patchguard's and the standard library's own
 internal references are skipped: they are eventlet's business, and
 reporting them would be noise on every clean program.
+
+Objects are looked for where real code keeps them (module globals, the
+containers, classes, default arguments and closures hanging off them: see
+:mod:`patchguard._detectors.walk`).  Also stale: a ``threading.local()``
+made before patching (one value shared by every greenthread), and any
+``multiprocessing`` lock or queue (a ``SemLock`` that blocks the OS thread
+whether made before or after patching).  Names eventlet's green module
+re-exports unchanged (``socket.timeout``) are never replaced, so holding
+them is fine.
 """
 
 from __future__ import annotations
 
 import sys
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
+from patchguard._detectors import walk as _walk
+from patchguard._record import Record
 
 #: eventlet option → (stdlib module, eventlet.green module) it patches.
 _PATCHES = {
@@ -73,11 +81,13 @@ _TOOLING = frozenset(
 )
 
 
-class StaleRef:
-    """A module global still holding a native object after patching.
+class StaleRef(Record):
+    """A module-level place still holding a native object after patching.
 
     :ivar module: the module holding it.
-    :ivar attr: the global's name.
+    :ivar attr: where in the module: the global's name, or a path such as
+        ``LOCKS['db']``, ``Registry.lock``, ``retry(sleep=)`` or
+        ``connect.<closure _time_sleep>``.
     :ivar original: what it holds, e.g. ``time.sleep`` or
         ``instance of _thread.lock``.
     """
@@ -93,14 +103,6 @@ class StaleRef:
         """Return ``module.attr -> original``."""
         return f"{self.module}.{self.attr} -> {self.original}"
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-serialisable dict."""
-        return {
-            "module": self.module,
-            "attr": self.attr,
-            "original": self.original,
-        }
-
 
 class Snapshot:
     """What patching will replace, and which modules existed before it.
@@ -115,9 +117,7 @@ class Snapshot:
 
         # Listed first: the eventlet.green imports below bring in eventlet's
         # own dependencies (dnspython), whose references are eventlet's.
-        self.modules = [
-            name for name in list(sys.modules) if not _skipped(name)
-        ]
+        self.modules = user_modules()
         self.instance_types = _instance_types(options)
         self.originals: dict[int, tuple[object, str]] = {}
         for option in sorted(options):
@@ -129,7 +129,12 @@ class Snapshot:
                 green = importlib.import_module("eventlet.green." + green_name)
                 names = list(getattr(green, "__patched__", ()))
                 for attr in names:
-                    self._remember(std, std_name, attr)
+                    # eventlet copies the green module's value over the
+                    # stdlib's: the same object (socket.timeout) is kept.
+                    if getattr(green, attr, None) is not getattr(
+                        std, attr, None
+                    ):
+                        self._remember(std, std_name, attr)
             for std_name, attr in _EXTRA.get(option, ()):
                 std = sys.modules.get(std_name)
                 if std is not None:
@@ -149,13 +154,82 @@ def _instance_types(options: frozenset[str]) -> dict[type, str]:
 
         types[_thread.LockType] = "_thread.lock"
         types[_thread.RLock] = "_thread.RLock"
+        # threading.local() before patching: one value for every
+        # greenthread (nova's warning about oslo_context's store).
+        types[_thread._local] = "_thread._local"
         if "_queue" in sys.modules or "queue" in sys.modules:
             import _queue
 
             types[_queue.SimpleQueue] = "_queue.SimpleQueue"
     if "socket" in options and "ssl" in sys.modules:
         types[sys.modules["ssl"].SSLContext] = "ssl.SSLContext"
+    types.update(semlock_types())
     return types
+
+
+def semlock_types() -> dict[type, str]:
+    """Return the ``multiprocessing`` types that block the hub.
+
+    Their ``acquire``/``get``/``wait`` block on a POSIX semaphore
+    (``SemLock``) that no patch makes green.  Only what the process
+    already imported is returned: nobody can hold one otherwise.
+
+    :returns: type → label (``multiprocessing.Lock`` ...).
+    """
+    types: dict[type, str] = {}
+    sync = sys.modules.get("multiprocessing.synchronize")
+    if sync is not None:
+        for name in ("SemLock", "Condition", "Event", "Barrier"):
+            cls = getattr(sync, name, None)
+            if isinstance(cls, type):
+                types[cls] = f"multiprocessing.{name}"
+    queues = sys.modules.get("multiprocessing.queues")
+    if queues is not None:
+        for name in ("Queue", "SimpleQueue"):
+            cls = getattr(queues, name, None)
+            if isinstance(cls, type):
+                types[cls] = f"multiprocessing.{name}"
+    return types
+
+
+class Matcher:
+    """Judge objects: a replaced original, or an instance of a native type.
+
+    Subclasses count (``class Store(threading.local)``, the
+    ``multiprocessing.Lock`` subclass of ``SemLock``); each type is judged
+    once and cached, so the walk stays a dictionary lookup per object.
+    """
+
+    def __init__(
+        self,
+        originals: dict[int, tuple[object, str]],
+        kinds: dict[type, str],
+    ) -> None:
+        self.originals = originals
+        self.kinds = kinds
+        self._verdicts: dict[type, str | None] = dict(kinds)
+
+    def __call__(self, value: object) -> str | None:
+        entry = self.originals.get(id(value))
+        if entry is not None and entry[0] is value:
+            return entry[1]
+        kind = type(value)
+        try:
+            verdict = self._verdicts[kind]
+        except KeyError:
+            verdict = None
+            for base, label in self.kinds.items():
+                if issubclass(kind, base):
+                    verdict = label
+                    break
+            self._verdicts[kind] = verdict
+        except TypeError:  # an unhashable metaclass
+            return None
+        if verdict is None:
+            return None
+        if kind in self.kinds:
+            return f"instance of {verdict}"
+        return f"instance of {kind.__module__}.{kind.__qualname__} ({verdict})"
 
 
 def _skipped(name: str) -> bool:
@@ -176,26 +250,39 @@ _STDLIB = frozenset(getattr(sys, "stdlib_module_names", ()))
 
 
 def scan(snapshot: Snapshot) -> list[StaleRef]:
-    """Report globals of pre-patch modules still holding replaced objects.
+    """Report what pre-patch modules still hold of the replaced objects.
 
     :param snapshot: taken before patching.
-    :returns: one :class:`StaleRef` per stale global, in module order.
+    :returns: one :class:`StaleRef` per stale place, in module order.
     """
-    originals = snapshot.originals
-    kinds = snapshot.instance_types
-    found = []
-    modules = sys.modules
-    for name in snapshot.modules:
-        module = modules.get(name)
-        namespace = getattr(module, "__dict__", None)
-        if namespace is None:
-            continue
-        for attr, value in list(namespace.items()):
-            entry = originals.get(id(value))
-            if entry is not None and entry[0] is value:
-                found.append(StaleRef(name, attr, entry[1]))
-                continue
-            kind = kinds.get(type(value))
-            if kind is not None:
-                found.append(StaleRef(name, attr, f"instance of {kind}"))
-    return found
+    match = Matcher(snapshot.originals, snapshot.instance_types)
+    return [
+        StaleRef(module, where, label)
+        for module, where, label in _walk.walk(snapshot.modules, match)
+    ]
+
+
+def user_modules() -> list[str]:
+    """Return the names of loaded modules that are neither eventlet's,
+    patchguard's, the standard library's nor tooling's.
+
+    :returns: names from :data:`sys.modules`.
+    """
+    return [name for name in list(sys.modules) if not _skipped(name)]
+
+
+def semlock_scan() -> list[StaleRef]:
+    """Report ``multiprocessing`` locks and queues bound anywhere now.
+
+    Unlike :func:`scan`, this also sees objects made after patching.
+
+    :returns: one :class:`StaleRef` per place holding one.
+    """
+    kinds = semlock_types()
+    if not kinds:
+        return []
+    match = Matcher({}, kinds)
+    return [
+        StaleRef(module, where, label)
+        for module, where, label in _walk.walk(user_modules(), match)
+    ]
