@@ -102,6 +102,26 @@ def kind(filename: str) -> int:
 Culprit = tuple[str, int, "str | None", int]
 
 
+def culprit_frames(
+    frame: FrameType | None,
+) -> tuple[FrameType | None, FrameType | None]:
+    """Return ``(user frame, library frame)`` for :func:`culprit`.
+
+    :param frame: the innermost frame to consider.
+    :returns: the user's frame (or the library's when no user frame is
+        on the stack) and the library frame that acted for it, if any.
+    """
+    library: FrameType | None = None
+    while frame is not None:
+        found = kind(frame.f_code.co_filename)
+        if found == USER:
+            return frame, library
+        if found == LIBRARY and library is None:
+            library = frame
+        frame = frame.f_back
+    return library, None
+
+
 def culprit(frame: FrameType | None) -> Culprit | None:
     """Find who did it: the user's frame and the library frame inside it.
 
@@ -115,24 +135,17 @@ def culprit(frame: FrameType | None) -> Culprit | None:
     :param frame: the innermost frame to consider.
     :returns: the raw culprit, or ``None`` when no frame qualifies.
     """
-    library: FrameType | None = None
-    while frame is not None:
-        found = kind(frame.f_code.co_filename)
-        if found == USER:
-            if library is None:
-                return (frame.f_code.co_filename, frame.f_lineno, None, 0)
-            return (
-                frame.f_code.co_filename,
-                frame.f_lineno,
-                library.f_code.co_filename,
-                library.f_lineno,
-            )
-        if found == LIBRARY and library is None:
-            library = frame
-        frame = frame.f_back
-    if library is None:
+    user, library = culprit_frames(frame)
+    if user is None:
         return None
-    return (library.f_code.co_filename, library.f_lineno, None, 0)
+    if library is None:
+        return (user.f_code.co_filename, user.f_lineno, None, 0)
+    return (
+        user.f_code.co_filename,
+        user.f_lineno,
+        library.f_code.co_filename,
+        library.f_lineno,
+    )
 
 
 def short_path(filename: str) -> str:

@@ -375,6 +375,7 @@ def _before_fork() -> None:
         parts.append(f"{timers} pending hub timer(s) duplicated in the child")
     from patchguard import _where
 
+    user, library = _where.culprit_frames(sys._getframe(1))
     site = _where.describe(_where.culprit(sys._getframe(1)))
     warn.emit(
         [
@@ -387,5 +388,5 @@ def _before_fork() -> None:
                 "workers with multiprocessing's 'spawn' start method.",
             )
         ],
-        _where.user_frame(skip_also=("multiprocessing", "eventlet")),
+        user or _where.user_frame(skip_also=("multiprocessing", "eventlet")),
     )
