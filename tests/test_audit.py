@@ -97,8 +97,10 @@ def test_multiprocessing_objects_made_after_patching_are_reported() -> None:
     assert report["status"] == 1
     text = " ".join(f["message"] for f in report["findings"])
     assert "mp_after.RESULTS -> instance of multiprocessing" in text
-    assert "SemLock" in text and "Fix:" in text
-    assert "READY" not in text and "JOBS" not in text
+    assert "SemLock" in text
+    assert "Fix:" in text
+    assert "READY" not in text
+    assert "JOBS" not in text
 
 
 def test_prepatch_stale_natives_where_real_code_keeps_them() -> None:
@@ -180,7 +182,7 @@ def test_start_and_fork_sites_name_user_and_library_frames() -> None:
     lib = "libs/site-packages/fakepool/__init__.py"
     start = (
         line_of("via_library.py", "MARK-user-start")
-        + f" (via fakepool/__init__.py:"
+        + " (via fakepool/__init__.py:"
         + line_of(lib, "MARK-lib-start").rsplit(":", 1)[1]
         + ")"
     )
