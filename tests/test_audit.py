@@ -239,3 +239,30 @@ def test_no_import_cycle_between_eventlet_hook_and_late_detector() -> None:
     hook = _imports(package / "_hooks" / "eventlet.py")
     assert "patchguard._detectors.late" in hook
     assert not any(name.startswith("patchguard._hooks") for name in late)
+
+
+@pytest.mark.parametrize("debugger", [False, True])
+def test_bare_monkey_patch_gets_advice_findings(debugger: bool) -> None:
+    """A bare monkey_patch() is followed by the bootstrap's advice: an
+    unpatched DB driver at its import line, a debugger at the call."""
+    args = ("debugger",) if debugger else ()
+    result = run_isolated("bare_advice.py", *args)
+    assert result.returncode == 0, result.stderr
+    out = result.json()
+    driver = [
+        w
+        for w in out["warnings"]
+        if w["category"] == "UnpatchedDriverWarning"
+        and w["message"].startswith("MySQLdb")
+    ]
+    assert len(driver) == 1, out["warnings"]
+    assert f"{driver[0]['filename']}:{driver[0]['lineno']}" == line_of(
+        "bare_advice.py", "MARK-mysql"
+    )
+    assert "UnpatchedDriverWarning" in _categories(out["findings"])
+    debug = [f for f in out["findings"] if f["category"] == "DebuggerWarning"]
+    if debugger:
+        assert len(debug) == 1
+        assert debug[0]["location"] == line_of("bare_advice.py", "MARK-bare")
+    else:
+        assert debug == []

@@ -139,7 +139,10 @@ def _on_driver(name: str, current: PatchState) -> None:
             return
         current_state = recorded
         finding = driver_finding(name, current_state)
-        if finding is None:
+        if finding is None or any(
+            f.message == finding.message for f in current_state.findings
+        ):
+            # A bare monkey_patch() and a later bootstrap both armed it.
             return
         frame = _where.user_frame()
         if frame is not None:

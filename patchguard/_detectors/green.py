@@ -46,13 +46,7 @@ def finding() -> warn.Finding | None:
     if not objects:
         return None
 
-    def match(value: object) -> str | None:
-        entry = objects.get(id(value))
-        if entry is not None and entry[0] is value:
-            return entry[1]
-        return None
-
-    found = _walk.walk(_stale.user_modules(), match)
+    found = _walk.walk(_stale.user_modules(), _walk.Matcher(objects, {}))
     if not found:
         return None
     listed = "; ".join(f"{m}.{w} -> {label}" for m, w, label in found)

@@ -192,46 +192,6 @@ def semlock_types() -> dict[type, str]:
     return types
 
 
-class Matcher:
-    """Judge objects: a replaced original, or an instance of a native type.
-
-    Subclasses count (``class Store(threading.local)``, the
-    ``multiprocessing.Lock`` subclass of ``SemLock``); each type is judged
-    once and cached, so the walk stays a dictionary lookup per object.
-    """
-
-    def __init__(
-        self,
-        originals: dict[int, tuple[object, str]],
-        kinds: dict[type, str],
-    ) -> None:
-        self.originals = originals
-        self.kinds = kinds
-        self._verdicts: dict[type, str | None] = dict(kinds)
-
-    def __call__(self, value: object) -> str | None:
-        entry = self.originals.get(id(value))
-        if entry is not None and entry[0] is value:
-            return entry[1]
-        kind = type(value)
-        try:
-            verdict = self._verdicts[kind]
-        except KeyError:
-            verdict = None
-            for base, label in self.kinds.items():
-                if issubclass(kind, base):
-                    verdict = label
-                    break
-            self._verdicts[kind] = verdict
-        except TypeError:  # an unhashable metaclass
-            return None
-        if verdict is None:
-            return None
-        if kind in self.kinds:
-            return f"instance of {verdict}"
-        return f"instance of {kind.__module__}.{kind.__qualname__} ({verdict})"
-
-
 def _skipped(name: str) -> bool:
     top = name.split(".", 1)[0]
     if top.startswith(_SKIP_TOP):
@@ -255,7 +215,7 @@ def scan(snapshot: Snapshot) -> list[StaleRef]:
     :param snapshot: taken before patching.
     :returns: one :class:`StaleRef` per stale place, in module order.
     """
-    match = Matcher(snapshot.originals, snapshot.instance_types)
+    match = _walk.Matcher(snapshot.originals, snapshot.instance_types)
     return [
         StaleRef(module, where, label)
         for module, where, label in _walk.walk(snapshot.modules, match)
@@ -281,7 +241,7 @@ def semlock_scan() -> list[StaleRef]:
     kinds = semlock_types()
     if not kinds:
         return []
-    match = Matcher({}, kinds)
+    match = _walk.Matcher({}, kinds)
     return [
         StaleRef(module, where, label)
         for module, where, label in _walk.walk(user_modules(), match)

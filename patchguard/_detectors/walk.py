@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
     from typing import Any
 
-    #: object → label of what it is, or ``None`` when it is fine.
     Match = Callable[[object], "str | None"]
 
 #: items looked at per container (module-level tables can be huge).
@@ -60,28 +59,112 @@ def modules(names: Iterable[str]) -> list[tuple[str, object]]:
     return result
 
 
-def walk(names: Iterable[str], match: Match) -> list[tuple[str, str, str]]:
+class Matcher:
+    """Judge objects: one of a set of known objects, or an instance of a
+    hazardous type.
+
+    Subclasses count (``class Store(threading.local)``, the
+    ``multiprocessing.Lock`` subclass of ``SemLock``); each type is judged
+    once and cached, so the walk costs a dictionary lookup per object.
+
+    :ivar originals: ``id(object)`` → (object, label).
+    :ivar kinds: hazardous type → label.
+    """
+
+    def __init__(
+        self,
+        originals: dict[int, tuple[object, str]],
+        kinds: dict[type, str],
+    ) -> None:
+        self.originals = originals
+        self.kinds = kinds
+        self.verdicts: dict[type, str | None] = dict(kinds)
+
+    def judge(self, kind: type) -> str | None:
+        """Return the label for instances of ``kind`` (cached), or None."""
+        verdict = None
+        for base, label in self.kinds.items():
+            if issubclass(kind, base):
+                verdict = label
+                break
+        self.verdicts[kind] = verdict
+        return verdict
+
+    def label(self, kind: type, verdict: str) -> str:
+        """Return how an instance of ``kind`` judged ``verdict`` reads."""
+        if kind in self.kinds:
+            return f"instance of {verdict}"
+        return f"instance of {kind.__module__}.{kind.__qualname__} ({verdict})"
+
+    def __call__(self, value: object) -> str | None:
+        entry = self.originals.get(id(value))
+        if entry is not None and entry[0] is value:
+            return entry[1]
+        kind = type(value)
+        try:
+            verdict = self.verdicts[kind]
+        except KeyError:
+            verdict = self.judge(kind)
+        except TypeError:  # a metaclass without __hash__
+            return None
+        return None if verdict is None else self.label(kind, verdict)
+
+
+_UNSEEN = object()
+
+
+def walk(names: Iterable[str], match: Matcher) -> list[tuple[str, str, str]]:
     """Visit every module-level place in ``names`` and collect matches.
 
     :param names: module names (aliases of one module are visited once).
-    :param match: returns a label for an object that is a hazard.
+    :param match: judges each object met.
     :returns: ``(module, where, label)`` triples; ``where`` reads like
         code: ``LOCK``, ``LOCKS['db']``, ``Registry.lock``,
         ``retry(sleep=)``, ``connect.<closure _time_sleep>``.
     """
     found: list[tuple[str, str, str]] = []
+    # The top level is inlined (it meets every global of every module):
+    # a call per object would triple the bootstrap's audit time.
+    atoms = _ATOMS
+    originals = match.originals.get
+    verdicts = match.verdicts.get
+    function = FunctionType
     for name, module in modules(names):
         namespace = getattr(module, "__dict__", None)
         if namespace is None:
             continue
         for attr, value in list(namespace.items()):
-            if type(value) in _ATOMS:
+            kind = type(value)
+            if kind in atoms:
                 continue
-            label = match(value)
-            if label is not None:
-                found.append((name, attr, label))
+            entry = originals(id(value))
+            if entry is not None and entry[0] is value:
+                found.append((name, attr, entry[1]))
                 continue
-            _inside(found, name, attr, value, match, 2)
+            try:
+                verdict = verdicts(kind, _UNSEEN)
+            except TypeError:  # a metaclass without __hash__
+                continue
+            if verdict is _UNSEEN:
+                verdict = match.judge(kind)
+            if verdict is not None:
+                found.append((name, attr, match.label(kind, str(verdict))))
+            elif kind is function:
+                defaults = value.__defaults__
+                # Most defaults are None, numbers and strings: one C-level
+                # test instead of a Python call per function.
+                if (
+                    (defaults and not atoms.issuperset(map(type, defaults)))
+                    or value.__closure__
+                    or value.__kwdefaults__
+                ):
+                    _function(found, name, attr, value, match)
+            elif (
+                kind in _CONTAINERS
+                or kind is partial
+                or isinstance(value, type)
+            ):
+                _inside(found, name, attr, value, match, 2)
     return found
 
 
