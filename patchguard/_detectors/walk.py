@@ -141,6 +141,17 @@ def walk(names: Iterable[str], match: Matcher) -> list[tuple[str, str, str]]:
             if entry is not None and entry[0] is value:
                 found.append((name, attr, entry[1]))
                 continue
+            if kind is function:
+                # Defaults are judged in the function's own module (an
+                # imported function is visited where it is defined);
+                # closures wherever the wrapper is bound, since a decorator
+                # without functools.wraps keeps its own module's name.
+                if value.__closure__ is not None or (
+                    value.__module__ == name
+                    and (value.__defaults__ or value.__kwdefaults__)
+                ):
+                    _function(found, name, attr, value, match)
+                continue
             try:
                 verdict = verdicts(kind, _UNSEEN)
             except TypeError:  # a metaclass without __hash__
@@ -149,21 +160,9 @@ def walk(names: Iterable[str], match: Matcher) -> list[tuple[str, str, str]]:
                 verdict = match.judge(kind)
             if verdict is not None:
                 found.append((name, attr, match.label(kind, str(verdict))))
-            elif kind is function:
-                defaults = value.__defaults__
-                # Most defaults are None, numbers and strings: one C-level
-                # test instead of a Python call per function.
-                if (
-                    (defaults and not atoms.issuperset(map(type, defaults)))
-                    or value.__closure__
-                    or value.__kwdefaults__
-                ):
-                    _function(found, name, attr, value, match)
-            elif (
-                kind in _CONTAINERS
-                or kind is partial
-                or isinstance(value, type)
-            ):
+            elif kind in _CONTAINERS or kind is partial:
+                _inside(found, name, attr, value, match, 2)
+            elif isinstance(value, type) and value.__module__ == name:
                 _inside(found, name, attr, value, match, 2)
     return found
 
