@@ -11,27 +11,31 @@ multiprocessing and green-primitive detectors so each pays for one walk.
 
 It is bounded so the bootstrap stays fast on a process with thousands of
 modules: containers are looked into two levels deep and only their first
-:data:`LIMIT` items; classes only when defined in the module itself.
+:data:`LIMIT` (then :data:`INNER_LIMIT`) items; classes only when defined
+in the module itself; objects of third-party classes one attribute deep.
 """
 
 from __future__ import annotations
 
 import sys
 from functools import partial
-from itertools import islice
+from itertools import chain, islice
+from operator import itemgetter
 from types import FunctionType
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Collection, Iterable
     from typing import Any
 
-    Match = Callable[[object], "str | None"]
-
-#: items looked at per container (module-level tables can be huge).
+#: items looked at per container (module-level tables can be huge), and
+#: per container nested in one.
 LIMIT = 64
+INNER_LIMIT = 16
 _ATOMS = frozenset({str, int, float, bool, bytes, type(None), complex})
 _CONTAINERS = frozenset({dict, list, tuple, set, frozenset})
+_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"builtins"}
+_NOT_OPENED = frozenset({"eventlet", "greenlet", "patchguard", "wrapt"})
 
 
 def modules(names: Iterable[str]) -> list[tuple[str, object]]:
@@ -79,6 +83,25 @@ class Matcher:
         self.originals = originals
         self.kinds = kinds
         self.verdicts: dict[type, str | None] = dict(kinds)
+        self._opens: dict[type, bool] = {}
+
+    def opens(self, kind: type) -> bool:
+        """Return True when instances of ``kind`` are looked into.
+
+        Only classes of third-party and user code: a stdlib object's own
+        internals (``queue.Queue().mutex``) are the stdlib's business, and
+        eventlet patches what it uses.
+        """
+        known = self._opens.get(kind)
+        if known is None:
+            top = str(getattr(kind, "__module__", "") or "").split(".")[0]
+            known = (
+                top not in _STDLIB
+                and top not in _NOT_OPENED
+                and "__dict__" in getattr(kind, "__dict__", {})
+            )
+            self._opens[kind] = known
+        return known
 
     def judge(self, kind: type) -> str | None:
         """Return the label for instances of ``kind`` (cached), or None."""
@@ -123,48 +146,137 @@ def walk(names: Iterable[str], match: Matcher) -> list[tuple[str, str, str]]:
         ``retry(sleep=)``, ``connect.<closure _time_sleep>``.
     """
     found: list[tuple[str, str, str]] = []
-    # The top level is inlined (it meets every global of every module):
-    # a call per object would triple the bootstrap's audit time.
+    for name, module in modules(names):
+        namespace = getattr(module, "__dict__", None)
+        if namespace is not None:
+            _namespace(found, name, "", list(namespace.items()), match)
+    return found
+
+
+def _namespace(
+    found: list[tuple[str, str, str]],
+    name: str,
+    prefix: str,
+    items: list[tuple[str, Any]],
+    match: Matcher,
+) -> None:
+    # Inlined on purpose: this meets every global of every module; a
+    # Python call per object would multiply the bootstrap's audit time.
     atoms = _ATOMS
     originals = match.originals.get
     verdicts = match.verdicts.get
     function = FunctionType
-    for name, module in modules(names):
-        namespace = getattr(module, "__dict__", None)
-        if namespace is None:
+    # One C-level pass says whether any global is a replaced original;
+    # usually none is, and the per-item lookup is skipped.
+    hits = not match.originals.keys().isdisjoint(
+        map(id, map(itemgetter(1), items))
+    )
+    for attr, value in items:
+        kind = type(value)
+        if kind in atoms:
             continue
-        for attr, value in list(namespace.items()):
-            kind = type(value)
-            if kind in atoms:
-                continue
+        if hits:
             entry = originals(id(value))
             if entry is not None and entry[0] is value:
-                found.append((name, attr, entry[1]))
+                found.append((name, prefix + attr, entry[1]))
                 continue
-            if kind is function:
-                # Defaults are judged in the function's own module (an
-                # imported function is visited where it is defined);
-                # closures wherever the wrapper is bound, since a decorator
-                # without functools.wraps keeps its own module's name.
-                if value.__closure__ is not None or (
-                    value.__module__ == name
-                    and (value.__defaults__ or value.__kwdefaults__)
-                ):
-                    _function(found, name, attr, value, match)
-                continue
-            try:
-                verdict = verdicts(kind, _UNSEEN)
-            except TypeError:  # a metaclass without __hash__
-                continue
-            if verdict is _UNSEEN:
-                verdict = match.judge(kind)
-            if verdict is not None:
-                found.append((name, attr, match.label(kind, str(verdict))))
-            elif kind in _CONTAINERS or kind is partial:
-                _inside(found, name, attr, value, match, 2)
-            elif isinstance(value, type) and value.__module__ == name:
-                _inside(found, name, attr, value, match, 2)
-    return found
+        if kind is function:
+            # Defaults are judged in the function's own module (an
+            # imported function is visited where it is defined); closures
+            # wherever the wrapper is bound, since a decorator without
+            # functools.wraps keeps its own module's name.
+            if value.__closure__ is not None or (
+                value.__module__ == name
+                and (value.__defaults__ or value.__kwdefaults__)
+            ):
+                _function(found, name, prefix + attr, value, match)
+            continue
+        try:
+            verdict = verdicts(kind, _UNSEEN)
+        except TypeError:  # a metaclass without __hash__
+            continue
+        if verdict is _UNSEEN:
+            verdict = match.judge(kind)
+        if verdict is not None:
+            label = match.label(kind, str(verdict))
+            found.append((name, prefix + attr, label))
+        elif kind in _CONTAINERS or kind is partial:
+            _inside(found, name, prefix + attr, value, match, 2)
+        elif isinstance(value, type):
+            if value.__module__ == name:
+                _members(found, name, attr, value, match)
+        elif match.opens(kind):
+            _instance(found, name, attr, value, match)
+
+
+def _worth(values: Collection[Any], match: Matcher, nested: bool) -> bool:
+    """Tell, with C-level passes, whether ``values`` hold anything to
+    report (or, when ``nested``, containers that do).
+
+    Most module-level tables and class bodies hold nothing of interest;
+    this keeps the per-item Python loop for the few that do.
+    """
+    if not match.originals.keys().isdisjoint(map(id, values)):
+        return True
+    verdicts = match.verdicts
+    inner = False
+    for kind in set(map(type, values)) - _ATOMS:
+        if kind in _CONTAINERS:
+            inner = True
+            continue
+        if kind is partial:
+            return True
+        try:
+            verdict = verdicts[kind]
+        except KeyError:
+            verdict = match.judge(kind)
+        except TypeError:  # a metaclass without __hash__
+            continue
+        if verdict is not None:
+            return True
+    if inner and nested:
+        # One pass over every nested container's items, not one per
+        # container: registries of tuples are common.
+        containers = _CONTAINERS
+        return _worth(
+            list(
+                chain.from_iterable(
+                    _values(item, INNER_LIMIT)
+                    for item in values
+                    if type(item) in containers
+                )
+            ),
+            match,
+            False,
+        )
+    return False
+
+
+def _values(container: Any, limit: int) -> Iterable[Any]:
+    if type(container) is dict:
+        return islice(container.values(), limit)
+    return islice(container, limit)
+
+
+def _members(
+    found: list[tuple[str, str, str]],
+    module: str,
+    where: str,
+    cls: type,
+    match: Matcher,
+) -> None:
+    # Class attributes of the module's own classes (methods are not
+    # entered, nor containers in class bodies: a class is met for every
+    # class of every module, and each of those would cost a pass).
+    namespace = vars(cls)
+    if not _worth(namespace.values(), match, False):
+        return
+    for attr, item in list(namespace.items()):
+        if type(item) in _ATOMS:
+            continue
+        label = match(item)
+        if label is not None:
+            found.append((module, f"{where}.{attr}", label))
 
 
 def _inside(
@@ -172,43 +284,63 @@ def _inside(
     module: str,
     where: str,
     value: Any,
-    match: Match,
+    match: Matcher,
     depth: int,
 ) -> None:
     kind = type(value)
-    if kind is FunctionType:
-        _function(found, module, where, value, match)
-    elif kind in _CONTAINERS:
-        if kind is dict:
-            items: Iterable[tuple[Any, Any]] = islice(value.items(), LIMIT)
-        elif kind is list or kind is tuple:
-            items = islice(enumerate(value), LIMIT)
-        else:
-            items = (("...", v) for v in islice(value, LIMIT))
-        for key, item in list(items):
-            if type(item) in _ATOMS:
-                continue
-            place = f"{where}{{...}}" if key == "..." else f"{where}[{key!r}]"
-            label = match(item)
-            if label is not None:
-                found.append((module, place, label))
-            elif depth > 1:
-                _inside(found, module, place, item, match, depth - 1)
-    elif kind is partial:
+    if kind is partial:
         for item in (value.func, *value.args, *value.keywords.values()):
             label = match(item)
             if label is not None:
                 found.append((module, f"{where}.<partial>", label))
-    elif depth == 2 and isinstance(value, type) and value.__module__ == module:
-        for attr, item in list(vars(value).items()):
-            if type(item) in _ATOMS or attr[:2] == "__":
-                continue
-            place = f"{where}.{attr}"
-            label = match(item)
-            if label is not None:
-                found.append((module, place, label))
-            else:
-                _inside(found, module, place, item, match, 1)
+        return
+    limit = LIMIT if depth > 1 else INNER_LIMIT
+    if not _worth(list(_values(value, limit)), match, depth > 1):
+        return
+    if kind is dict:
+        items: Iterable[tuple[Any, Any]] = islice(value.items(), limit)
+    elif kind is list or kind is tuple:
+        items = islice(enumerate(value), limit)
+    else:
+        items = (("...", v) for v in islice(value, limit))
+    for key, item in list(items):
+        item_kind = type(item)
+        if item_kind in _ATOMS:
+            continue
+        if item_kind in _CONTAINERS:
+            if depth > 1:
+                _inside(found, module, _key(where, key), item, match, 1)
+            continue
+        label = match(item)
+        if label is not None:
+            found.append((module, _key(where, key), label))
+
+
+def _key(where: str, key: object) -> str:
+    return f"{where}{{...}}" if key == "..." else f"{where}[{key!r}]"
+
+
+def _instance(
+    found: list[tuple[str, str, str]],
+    module: str,
+    where: str,
+    value: Any,
+    match: Matcher,
+) -> None:
+    # A module-level object of a library's class (a retry policy, a client,
+    # a class-based decorator) holding ``self._sleep = time.sleep`` or a
+    # lock made before patching: one level of its attributes.
+    namespace = getattr(value, "__dict__", None)
+    if type(namespace) is not dict or not _worth(
+        list(islice(namespace.values(), LIMIT)), match, False
+    ):
+        return
+    for attr, item in list(islice(namespace.items(), LIMIT)):
+        if type(item) in _ATOMS:
+            continue
+        label = match(item)
+        if label is not None:
+            found.append((module, f"{where}.{attr}", label))
 
 
 def _function(
@@ -216,7 +348,7 @@ def _function(
     module: str,
     where: str,
     func: FunctionType,
-    match: Match,
+    match: Matcher,
 ) -> None:
     defaults = func.__defaults__
     if defaults:

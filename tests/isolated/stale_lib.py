@@ -15,6 +15,16 @@ class Registry:
     lock = threading.Lock()
 
 
+class Retrying:
+    """A class-based retry policy keeping the sleep it was given."""
+
+    def __init__(self, sleep):
+        self._sleep = sleep
+
+
+POLICY = Retrying(time.sleep)
+
+
 def retry(func):
     _time_sleep = time.sleep
 
