@@ -32,12 +32,6 @@ if TYPE_CHECKING:
 
     from patchguard._state import PatchState
 
-_FIX_ORDER = (
-    "Fix: make `import patchguard.bootstrap` the first import of the entry "
-    "point (cmd/__init__.py, tests/__init__.py), before anything that "
-    "starts threads or binds these names."
-)
-
 
 class Plan:
     """What :func:`before_patch` saw, handed to :func:`after_patch`."""
@@ -78,63 +72,8 @@ def _thread_message(threads: list[_threads_audit.EarlyThread]) -> str:
         f"{len(threads)} thread(s) already running before eventlet patched "
         f"the process: {listed}. Native threads started before patching "
         f"die with KeyError in threading._delete, lose wake-ups or raise "
-        f"greenlet.error. {_FIX_ORDER}"
+        f"greenlet.error. {_stale.FIX_ORDER}"
     )
-
-
-def _is_semlock(ref: _stale.StaleRef) -> bool:
-    return ref.original.startswith("instance of multiprocessing")
-
-
-def _stale_message(refs: list[_stale.StaleRef]) -> str:
-    listed = "; ".join(r.describe() for r in refs)
-    return (
-        f"{len(refs)} module-level reference(s) still hold native objects "
-        f"that patching replaced: {listed}. They block the hub or lose "
-        f"mutual exclusion (a pre-patch threading.local is one value shared "
-        f"by every greenthread). {_FIX_ORDER} Or refer to them through "
-        f"their module (time.sleep, not sleep)."
-    )
-
-
-def semlock_message(refs: list[_stale.StaleRef]) -> str:
-    """Return the message for multiprocessing locks and queues.
-
-    :param refs: where each one is bound.
-    :returns: the text, culprits and fix included.
-    """
-    listed = "; ".join(r.describe() for r in refs)
-    return (
-        f"{len(refs)} multiprocessing lock(s)/queue(s) are bound in an "
-        f"eventlet-patched process: {listed}. They wait on a POSIX "
-        f"semaphore (SemLock) that no patch makes green, so a wait blocks "
-        f"the hub and every greenthread, whether made before or after "
-        f"patching. Fix: use threading/queue primitives (green once "
-        f"patched) inside the process, keep multiprocessing to a native "
-        f"process (PATCHGUARD_MODE=native), or talk to workers through "
-        f"patchguard.subproc."
-    )
-
-
-def _stale_findings(
-    refs: list[_stale.StaleRef], site: str | None
-) -> list[warn.Finding]:
-    found = []
-    plain = [r for r in refs if not _is_semlock(r)]
-    semlocks = [r for r in refs if _is_semlock(r)]
-    if plain:
-        found.append(
-            warn.Finding(
-                warn.StaleReferenceWarning, _stale_message(plain), site
-            )
-        )
-    if semlocks:
-        found.append(
-            warn.Finding(
-                warn.StaleReferenceWarning, semlock_message(semlocks), site
-            )
-        )
-    return found
 
 
 def before_patch(new: PatchState) -> Plan:
@@ -170,7 +109,7 @@ def before_patch(new: PatchState) -> Plan:
             if threads:
                 parts.append(_thread_message(threads))
             if refs:
-                parts.append(_stale_message(refs))
+                parts.append(_stale.message(refs))
             raise PatchOrderError(
                 "PATCHGUARD_STRICT: refusing to patch. " + " ".join(parts)
             )
@@ -194,7 +133,7 @@ def after_patch(new: PatchState, plan: Plan) -> None:
             )
         )
     new.stale_refs = _stale.scan(plan.snapshot)
-    new.findings.extend(_stale_findings(new.stale_refs, new.site))
+    new.findings.extend(_stale.findings(new.stale_refs, new.site))
     if plan.off_main is not None:
         new.findings.append(
             warn.Finding(
@@ -243,8 +182,14 @@ def settle(current: PatchState) -> list[warn.Finding]:
     from patchguard import _state
     from patchguard._detectors import green as _green
 
+    global _settled
     added: list[warn.Finding] = []
     if "eventlet" not in sys.modules:
+        return added
+    # The plugin reads the state twice at the end of collection: walk the
+    # modules again only when some were imported in between.
+    key = (id(current), len(sys.modules), len(current.findings))
+    if key == _settled:
         return added
     patched = _state.patched_options()
     if patched:
@@ -256,7 +201,9 @@ def settle(current: PatchState) -> list[warn.Finding]:
             current.stale_refs.extend(new)
             added.append(
                 warn.Finding(
-                    warn.StaleReferenceWarning, semlock_message(new), None
+                    warn.StaleReferenceWarning,
+                    _stale.semlock_message(new),
+                    None,
                 )
             )
     elif current.mode != "native":
@@ -266,7 +213,12 @@ def settle(current: PatchState) -> list[warn.Finding]:
     messages = {f.message for f in current.findings}
     added = [f for f in added if f.message not in messages]
     current.findings.extend(added)
+    _settled = (id(current), len(sys.modules), len(current.findings))
     return added
+
+
+#: what :func:`settle` last looked at (private; tests may reset it).
+_settled: tuple[int, int, int] | None = None
 
 
 _fork_hooked = False

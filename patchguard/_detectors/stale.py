@@ -26,8 +26,16 @@ from __future__ import annotations
 
 import sys
 
+from patchguard import warn
 from patchguard._detectors import walk as _walk
 from patchguard._record import Record
+
+#: the fix for anything bound or started before patching.
+FIX_ORDER = (
+    "Fix: make `import patchguard.bootstrap` the first import of the entry "
+    "point (cmd/__init__.py, tests/__init__.py), before anything that "
+    "starts threads or binds these names."
+)
 
 #: eventlet option → (stdlib module, eventlet.green module) it patches.
 _PATCHES = {
@@ -246,3 +254,65 @@ def semlock_scan() -> list[StaleRef]:
         StaleRef(module, where, label)
         for module, where, label in _walk.walk(user_modules(), match)
     ]
+
+
+def _is_semlock(ref: StaleRef) -> bool:
+    return ref.original.startswith("instance of multiprocessing")
+
+
+def message(refs: list[StaleRef]) -> str:
+    """Return the message for stale references (culprits and fix).
+
+    :param refs: the stale references.
+    :returns: the text.
+    """
+    listed = "; ".join(r.describe() for r in refs)
+    return (
+        f"{len(refs)} module-level reference(s) still hold native objects "
+        f"that patching replaced: {listed}. They block the hub or lose "
+        f"mutual exclusion (a pre-patch threading.local is one value shared "
+        f"by every greenthread). {FIX_ORDER} Or refer to them through "
+        f"their module (time.sleep, not sleep)."
+    )
+
+
+def semlock_message(refs: list[StaleRef]) -> str:
+    """Return the message for multiprocessing locks and queues.
+
+    :param refs: where each one is bound.
+    :returns: the text, culprits and fix included.
+    """
+    listed = "; ".join(r.describe() for r in refs)
+    return (
+        f"{len(refs)} multiprocessing lock(s)/queue(s) are bound in an "
+        f"eventlet-patched process: {listed}. They wait on a POSIX "
+        f"semaphore (SemLock) that no patch makes green, so a wait blocks "
+        f"the hub and every greenthread, whether made before or after "
+        f"patching. Fix: use threading/queue primitives (green once "
+        f"patched) inside the process, keep multiprocessing to a native "
+        f"process (PATCHGUARD_MODE=native), or talk to workers through "
+        f"patchguard.subproc."
+    )
+
+
+def findings(refs: list[StaleRef], site: str | None) -> list[warn.Finding]:
+    """Return one finding for replaced objects, one for multiprocessing.
+
+    :param refs: what the scan found.
+    :param site: ``file:line`` the findings are reported at.
+    :returns: zero, one or two findings.
+    """
+    found = []
+    plain = [r for r in refs if not _is_semlock(r)]
+    semlocks = [r for r in refs if _is_semlock(r)]
+    if plain:
+        found.append(
+            warn.Finding(warn.StaleReferenceWarning, message(plain), site)
+        )
+    if semlocks:
+        found.append(
+            warn.Finding(
+                warn.StaleReferenceWarning, semlock_message(semlocks), site
+            )
+        )
+    return found
