@@ -25,7 +25,7 @@ from types import FunctionType
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Collection, Iterable
+    from collections.abc import Collection, Iterable, Mapping
     from typing import Any
 
 #: items looked at per container (module-level tables can be huge), and
@@ -268,10 +268,21 @@ def _members(
     # Class attributes of the module's own classes (methods are not
     # entered, nor containers in class bodies: a class is met for every
     # class of every module, and each of those would cost a pass).
-    namespace = vars(cls)
-    if not _worth(namespace.values(), match, False):
+    _attributes(found, module, where, vars(cls), match, None)
+
+
+def _attributes(
+    found: list[tuple[str, str, str]],
+    module: str,
+    where: str,
+    namespace: Mapping[str, Any],
+    match: Matcher,
+    limit: int | None,
+) -> None:
+    # One C-level pass first: most class bodies and objects hold nothing.
+    if not _worth(list(islice(namespace.values(), limit)), match, False):
         return
-    for attr, item in list(namespace.items()):
+    for attr, item in list(islice(namespace.items(), limit)):
         if type(item) in _ATOMS:
             continue
         label = match(item)
@@ -331,16 +342,8 @@ def _instance(
     # a class-based decorator) holding ``self._sleep = time.sleep`` or a
     # lock made before patching: one level of its attributes.
     namespace = getattr(value, "__dict__", None)
-    if type(namespace) is not dict or not _worth(
-        list(islice(namespace.values(), LIMIT)), match, False
-    ):
-        return
-    for attr, item in list(islice(namespace.items(), LIMIT)):
-        if type(item) in _ATOMS:
-            continue
-        label = match(item)
-        if label is not None:
-            found.append((module, f"{where}.{attr}", label))
+    if type(namespace) is dict:
+        _attributes(found, module, where, namespace, match, LIMIT)
 
 
 def _function(
