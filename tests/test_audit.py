@@ -268,3 +268,16 @@ def test_bare_monkey_patch_gets_advice_findings(debugger: bool) -> None:
         assert debug[0]["location"] == line_of("bare_advice.py", "MARK-bare")
     else:
         assert debug == []
+
+
+def test_bare_monkey_patch_off_main_thread_is_reported() -> None:
+    """A bare monkey_patch() from a non-main thread gets the bootstrap's
+    off-main LatePatchWarning, naming the thread."""
+    result = run_isolated("off_main.py", "bare", timeout=40)
+    assert result.returncode == 0, result.stderr
+    out = result.json()
+    warnings = out["warnings"]
+    [late] = [w for w in warnings if w["category"] == "LatePatchWarning"]
+    assert "'wsgi-loader'" in late["message"]
+    assert "not the main thread" in late["message"]
+    assert "LatePatchWarning" in _categories(out["findings"])
