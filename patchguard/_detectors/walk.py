@@ -20,7 +20,6 @@ from __future__ import annotations
 import sys
 from functools import partial
 from itertools import chain, islice
-from operator import itemgetter
 from types import FunctionType
 
 TYPE_CHECKING = False
@@ -83,6 +82,8 @@ class Matcher:
         self.originals = originals
         self.kinds = kinds
         self.verdicts: dict[type, str | None] = dict(kinds)
+        #: the types judged hazardous so far (``verdicts`` not None).
+        self.flagged: set[type] = set(kinds)
         self._opens: dict[type, bool] = {}
 
     def opens(self, kind: type) -> bool:
@@ -111,6 +112,8 @@ class Matcher:
                 verdict = label
                 break
         self.verdicts[kind] = verdict
+        if verdict is not None:
+            self.flagged.add(kind)
         return verdict
 
     def label(self, kind: type, verdict: str) -> str:
@@ -166,20 +169,14 @@ def _namespace(
     originals = match.originals.get
     verdicts = match.verdicts.get
     function = FunctionType
-    # One C-level pass says whether any global is a replaced original;
-    # usually none is, and the per-item lookup is skipped.
-    hits = not match.originals.keys().isdisjoint(
-        map(id, map(itemgetter(1), items))
-    )
     for attr, value in items:
         kind = type(value)
         if kind in atoms:
             continue
-        if hits:
-            entry = originals(id(value))
-            if entry is not None and entry[0] is value:
-                found.append((name, prefix + attr, entry[1]))
-                continue
+        entry = originals(id(value))
+        if entry is not None and entry[0] is value:
+            found.append((name, prefix + attr, entry[1]))
+            continue
         if kind is function:
             # Defaults are judged in the function's own module (an
             # imported function is visited where it is defined); closures
@@ -218,22 +215,18 @@ def _worth(values: Collection[Any], match: Matcher, nested: bool) -> bool:
     """
     if not match.originals.keys().isdisjoint(map(id, values)):
         return True
-    verdicts = match.verdicts
-    inner = False
-    for kind in set(map(type, values)) - _ATOMS:
-        if kind in _CONTAINERS:
-            inner = True
-            continue
-        if kind is partial:
-            return True
-        try:
-            verdict = verdicts[kind]
-        except KeyError:
-            verdict = match.judge(kind)
-        except TypeError:  # a metaclass without __hash__
-            continue
-        if verdict is not None:
-            return True
+    # Set operations only (C-level): judge the types never seen, then ask
+    # whether any present type is hazardous.
+    try:
+        kinds = set(map(type, values))
+        kinds -= _ATOMS
+        for kind in kinds.difference(match.verdicts):
+            match.judge(kind)
+    except TypeError:  # a metaclass without __hash__
+        return True
+    if not kinds.isdisjoint(match.flagged) or partial in kinds:
+        return True
+    inner = not kinds.isdisjoint(_CONTAINERS)
     if inner and nested:
         # One pass over every nested container's items, not one per
         # container: registries of tuples are common.
