@@ -143,7 +143,9 @@ class PatchState:
     :ivar site: ``file:line`` of the code that made the decision.
     :ivar thread: the name of the thread that made the decision.
     :ivar early_threads: threads already running when patching happened.
-    :ivar stale_refs: globals still holding objects patching replaced.
+    :ivar stale_refs: module-level places (globals, their containers,
+        classes, defaults, closures) still holding objects patching
+        replaced, and multiprocessing locks/queues, which never go green.
     :ivar late_patches: later ``eventlet.monkey_patch()`` calls.
     :ivar foreign_threads: OS threads that never ran Python when patching
         happened (faulthandler's watchdog, C library threads): information,
