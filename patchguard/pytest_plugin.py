@@ -174,7 +174,17 @@ def _resolve(config: pytest.Config, options: object) -> Settings:
     )
 
 
-def _bootstrap() -> None:
+def _bootstrap(config: pytest.Config) -> None:
+    from patchguard import _where
+
+    settings = config.stash[_SETTINGS]
+    # No frame of the suite's is on the stack here, and pytest's or
+    # pluggy's are never the culprit: name the option that asked.
+    _where.entry = (
+        f"pytest --patchguard-mode={settings.mode}"
+        if settings.mode
+        else "pytest --patchguard-bootstrap"
+    )
     try:
         # Exactly what a suite's ``tests/__init__.py`` would do, so a suite
         # that also imports it gets the same, already recorded, decision.
@@ -187,6 +197,8 @@ def _bootstrap() -> None:
             f"patchguard: {type(exc).__name__} (an error under the warning "
             f"filters): {exc}"
         ) from exc
+    finally:
+        _where.entry = None
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -203,7 +215,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     if settings.mode is not None:
         os.environ[_policy.MODE_VAR] = settings.mode
     if settings.bootstrap:
-        _bootstrap()
+        _bootstrap(early_config)
 
 
 def _settings(config: pytest.Config) -> Settings:
@@ -241,21 +253,22 @@ def header(current: _state.PatchState) -> str:
     return f"{_log.line(current)} {findings}"
 
 
+def _settled() -> _state.PatchState:
+    from patchguard._detectors import audit as _audit
+
+    current = _state.state()
+    _audit.settle(current)
+    return current
+
+
 def pytest_report_collectionfinish() -> list[str]:
     """Show the state the tests will run in, once every module is imported.
 
     The session header would be too early: a ``tests/__init__.py`` that
-    bootstraps is imported during collection.
+    bootstraps (or calls ``eventlet.monkey_patch()``) is imported during
+    collection.
     """
-    return [header(_state.state())]
-
-
-def _effective_mode(current: _state.PatchState) -> tuple[str, str]:
-    if current.mode != "unset":
-        return current.mode, f"decided_by={current.decided_by}"
-    if current.patched:
-        return "eventlet", "not bootstrapped, but eventlet patched it"
-    return "native", "not bootstrapped, nothing patched"
+    return [header(_settled())]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -271,7 +284,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             if needed is None:
                 continue
             if effective is None:
-                effective = _effective_mode(_state.state())
+                effective = _state.effective_mode(_state.state())
             mode, why = effective
             if mode != needed:
                 item.add_marker(
@@ -283,55 +296,53 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def _early_report(current: _state.PatchState) -> str:
+    if current.mode == "unset":
+        who = f"the bare eventlet.monkey_patch() at {current.site}"
+    else:
+        who = f"the bootstrap at {current.site}"
     lines = [
-        f"patchguard: strict: the bootstrap at {current.site} found "
-        f"{len(current.early_threads)} early thread(s) and "
+        f"patchguard: strict: {who} found {len(current.findings)} "
+        f"finding(s), {len(current.early_threads)} early thread(s) and "
         f"{len(current.stale_refs)} stale reference(s); no test was run."
     ]
-    kinds = (warn.EarlyThreadWarning, warn.StaleReferenceWarning)
     for finding in current.findings:
-        if finding.category in kinds:
-            lines.append(f"  {finding.category.__name__}: {finding.message}")
+        lines.append(f"  {finding.category.__name__}: {finding.message}")
     return "\n".join(lines)
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Stop before the first test on a mode mismatch or, in strict mode,
-    on early threads or stale references (exit status 4).
+    on any finding (exit status 4).
 
     Collection has imported every conftest and test module (and so any
-    ``tests/__init__.py`` bootstrap) by now, and no test has run.  It runs
-    after the terminal reporter's own implementation, so the header line
-    is already printed.  After collection errors pytest stops by itself
-    and their report is the one to read: nothing is checked then.
+    ``tests/__init__.py`` bootstrap or bare ``eventlet.monkey_patch()``)
+    by now, and no test has run.  It runs after the terminal reporter's
+    own implementation, so the header line is already printed.  After
+    collection errors pytest stops by itself and their report is the one
+    to read: nothing is checked then.  The mode judged is the process's
+    actual one (:func:`patchguard._state.effective_mode`): a suite patched
+    by its own ``tests/__init__.py`` is in eventlet mode.
     """
     if session.testsfailed:
         return
     settings = _settings(session.config)
-    current = _state.state()
-    mode, decided_by = current.mode, current.decided_by
-    project = None
-    if mode == "unset":
-        # A project that decided for itself (nova's monkey_patch.py
-        # selecting oslo.service's backend) has a mode too.
-        from patchguard._hooks import oslo_backend as _oslo_backend
-
-        project = _oslo_backend.project_decision()
-        if project is not None:
-            mode, decided_by = project["mode"], project["text"]
+    current = _settled()
+    mode, why = _state.effective_mode(current)
     if settings.expect != "any" and mode != settings.expect:
         hint = ""
-        if mode == "unset":
+        if current.mode == "unset" and not current.patched:
             hint = (
                 "; nothing imported patchguard.bootstrap: import it first "
                 "in tests/__init__.py or pass --patchguard-bootstrap"
             )
         raise pytest.UsageError(
             f"patchguard: expected {settings.expect} mode, found "
-            f"{mode} (decided_by={decided_by}){hint}"
+            f"{mode} ({why}){hint}"
         )
-    if settings.strict and (current.early_threads or current.stale_refs):
+    if settings.strict and (
+        current.findings or current.early_threads or current.stale_refs
+    ):
         raise pytest.UsageError(_early_report(current))
 
 

@@ -38,8 +38,12 @@ def render(
             f"debugger    {current['debugger'] or '-'}",
             f"decided at  {current['site'] or '-'} "
             f"(thread {current['thread'] or '-'})",
-            "modules",
+            f"dns         {current.get('dns')}",
+            f"hub         {current.get('hub') or '-'}",
         ]
+        for foreign in current.get("foreign_threads") or ():
+            lines.append(f"information {_describe(foreign)}")
+        lines.append("modules")
         for name, how in sorted(current["modules"].items()):
             lines.append(f"  {name:<11} {how}")
         oslo = current.get("oslo_backend")
@@ -58,3 +62,11 @@ def render(
         lines.append(f"  {finding['category']}{where}")
         lines.append(f"    {finding['message']}")
     return "\n".join(lines) + "\n"
+
+
+def _describe(record: Any) -> str:
+    # A record as PatchState.to_dict() gives it: its own text when it is
+    # one, else its fields.
+    if isinstance(record, dict):
+        return ", ".join(f"{k}={v}" for k, v in record.items())
+    return str(record)

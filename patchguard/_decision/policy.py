@@ -57,6 +57,16 @@ STRICT_VAR = "PATCHGUARD_STRICT"
 ALLOW_EVENTLET_VAR = "PATCHGUARD_ALLOW_EVENTLET"
 LEGACY_VAR = "DISABLE_EVENTLET_PATCHING"
 _PROJECT_VAR_PREFIX, _PROJECT_VAR_SUFFIX = "OS_", "_DISABLE_EVENTLET_PATCHING"
+#: eventlet's own hub switch, validated before anything patches.
+HUB_VAR = "EVENTLET_HUB"
+#: eventlet's built-in hubs → the ``select`` attribute each one needs.
+HUBS = {
+    "epolls": "epoll",
+    "kqueue": "kqueue",
+    "poll": "poll",
+    "selects": "select",
+    "asyncio": "",
+}
 
 
 class Decision:
@@ -310,6 +320,50 @@ def parse_allow(name: str, value: str | None) -> frozenset[str]:
     return frozenset(items)
 
 
+def parse_hub(name: str, value: str | None) -> str | None:
+    """Validate ``EVENTLET_HUB`` the way eventlet will read it.
+
+    eventlet only reads it when the hub is first used, long after
+    patching, and then fails with a bare ``ImportError`` or "selected hub
+    is not available"; checking it here fails before anything patches.
+
+    :param name: the variable name, for the error message.
+    :param value: the raw value, or ``None`` when unset.
+    :returns: the value, or ``None`` when unset.
+    :raises ConfigError: on a built-in hub this platform lacks, or a
+        ``package.module[:Class]`` that cannot be found.
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    accepted = (
+        ", ".join(repr(h) for h in HUBS)
+        + " (those this platform supports), or an importable "
+        "'package.module[:Class]'"
+    )
+    if text in HUBS:
+        needs = HUBS[text]
+        if needs:
+            import select
+
+            if not hasattr(select, needs):
+                raise _bad(name, value, accepted)
+        return text
+    if "." in text or ":" in text:
+        # Only the top-level package is looked up: finding a submodule
+        # would import its parents, before patching.
+        top = text.partition(":")[0].split(".")[0]
+        import importlib.util
+
+        try:
+            found = importlib.util.find_spec(top) if top else None
+        except (ImportError, ValueError):
+            found = None
+        if found is not None:
+            return text
+    raise _bad(name, value[:80], accepted)
+
+
 def project_var(project: str) -> str:
     """Return the legacy per-project switch, e.g. ``OS_NOVA_DISABLE_...``.
 
@@ -391,6 +445,7 @@ def decide(
         if name is None
         else ()
     )
+    parse_hub(HUB_VAR, environ.get(HUB_VAR))
 
     host = _hosts.wsgi_host()
     tool = _hosts.tool()
