@@ -149,6 +149,12 @@ def apply(
             )
         _state.record(new)
     _log.decision(new)
+    if decision.watchdog is not None:
+        # After patching and recording: the watchdog needs the hub (and
+        # the mode) to know what to watch.
+        from patchguard import watchdog
+
+        watchdog.start(decision.watchdog, decision.watchdog_task)
     if new.findings:
         from patchguard import warn
 
