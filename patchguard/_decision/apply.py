@@ -151,10 +151,14 @@ def apply(
     _log.decision(new)
     if decision.watchdog is not None:
         # After patching and recording: the watchdog needs the hub (and
-        # the mode) to know what to watch.
-        from patchguard import watchdog
+        # the mode) to know what to watch.  Not armed: the imports that
+        # follow a bootstrap, before the hub first runs, are no stall.
+        from patchguard._watchdog import monitor as _watchdog
 
-        watchdog.start(decision.watchdog, decision.watchdog_task)
+        if _watchdog.current is None:
+            _watchdog.start(
+                decision.watchdog, decision.watchdog_task, armed=False
+            )
     if new.findings:
         from patchguard import warn
 

@@ -13,7 +13,8 @@ The watchdog thread then looks at the hub's OS thread through
 ``sys._current_frames()`` (the only cross-thread view CPython offers; it
 is what gevent's monitor and pyleak use) and reports a stall when
 
-* the hub loop has started and its thread is executing Python code
+* the hub loop has started (or the watch was asked for explicitly) and
+  its thread is executing Python code
   that is not the hub's own wait (a greenthread or the main greenlet
   blocked it: CPU work, a C driver, a native lock), or
 * other greenthreads or timers are waiting on the hub, whatever the
@@ -52,17 +53,20 @@ class HubWatch:
     :ivar ident: its OS thread's real ident.
     :ivar thread: that thread's name (for reports).
     :ivar stamp: monotonic time of the last stamp.
-    :ivar ran: whether the hub loop has stamped at least once.
+    :ivar ran: whether the hub loop has stamped at least once (or the
+        watch was asked for explicitly, which counts as started).
     """
 
     __slots__ = ("hub", "ident", "thread", "stamp", "ran", "reported")
 
-    def __init__(self, hub: Any, ident: int, thread: str) -> None:
+    def __init__(
+        self, hub: Any, ident: int, thread: str, armed: bool = False
+    ) -> None:
         self.hub = hub
         self.ident = ident
         self.thread = thread
         self.stamp = time.monotonic()
-        self.ran = False
+        self.ran = armed
         #: the stall being reported (until the hub stamps again).
         self.reported: Report | None = None
 
@@ -84,11 +88,13 @@ def _stamp(watch: HubWatch) -> None:
     watch.hub.schedule_call_global(_period, _stamp, watch)
 
 
-def _watch(hub: Any) -> None:
+def _watch(hub: Any, armed: bool = False) -> None:
     # On the hub's own thread: the only place a timer may be added.
     if id(hub) in _watched:
         return
-    watch = HubWatch(hub, _state.real_thread_ident(), _where.thread_name())
+    watch = HubWatch(
+        hub, _state.real_thread_ident(), _where.thread_name(), armed
+    )
     _watched[id(hub)] = watch
     hub.schedule_call_global(_period, _stamp, watch)
 
@@ -110,11 +116,15 @@ def _wrap_run(cls: type) -> None:
     cls.run = run  # type: ignore[attr-defined]
 
 
-def watch_here(threshold: float) -> bool:
+def watch_here(threshold: float, armed: bool) -> bool:
     """Watch the calling thread's hub and every hub started later.
 
     :param threshold: the stall threshold in seconds (stamps every quarter
         of it).
+    :param armed: count this thread's hub as started even before its loop
+        first runs (an explicit :func:`patchguard.watchdog.start` or
+        ``no_stall``; the bootstrap passes False so start-up imports that
+        follow it are not stalls).
     :returns: whether a hub is watched (False when eventlet is not in
         play).
     """
@@ -126,7 +136,7 @@ def watch_here(threshold: float) -> bool:
     _active = True
     hub = hubs.get_hub()
     _wrap_run(type(hub))
-    _watch(hub)
+    _watch(hub, armed)
     return True
 
 

@@ -114,12 +114,15 @@ def _loop(running: Running) -> None:
             dispatch(report)
 
 
-def start(threshold: float | None, task_threshold: float) -> Running:
+def start(
+    threshold: float | None, task_threshold: float, armed: bool = True
+) -> Running:
     """Hook pools, watch the hub (eventlet mode), start the thread.
 
     :param threshold: hub stall threshold in seconds, or ``None`` to
         watch pools only.
     :param task_threshold: stuck-task threshold in seconds.
+    :param armed: see :func:`patchguard._watchdog.hub.watch_here`.
     :returns: the running watchdog.
     """
     global current
@@ -128,7 +131,7 @@ def start(threshold: float | None, task_threshold: float) -> Running:
     hub = threshold is not None and _green()
     if hub:
         assert threshold is not None
-        hub = _hub.watch_here(threshold)
+        hub = _hub.watch_here(threshold, armed)
     _tasks.hook()
     running = Running(threshold, task_threshold, hub)
     current = running

@@ -10,12 +10,14 @@ formatted only when a report is written.
 from __future__ import annotations
 
 import linecache
+import os
 from dataclasses import dataclass, field
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from types import FrameType
 
+_OWN = os.path.dirname(os.path.abspath(__file__))
 #: deepest frames kept per stack (the innermost ones matter).
 MAX_FRAMES = 40
 
@@ -32,6 +34,10 @@ def capture(frame: FrameType | None, limit: int = MAX_FRAMES) -> Stack:
     frames: list[tuple[str, int, str, str]] = []
     while frame is not None and len(frames) < limit:
         code = frame.f_code
+        if code.co_filename.startswith(_OWN):
+            # The watchdog's own pool wrappers are noise in a task's stack.
+            frame = frame.f_back
+            continue
         line = frame.f_lineno or 0
         source = linecache.getline(code.co_filename, line).strip()
         frames.append((code.co_filename, line, code.co_name, source))
@@ -124,9 +130,9 @@ class Report:
         lines = [self.headline()]
         if self.kind == "stall":
             lines.append(f"running greenthread: {self.running}")
-            lines.append(
-                f"spawned at: {self.spawned_at or 'not recorded by eventlet'}"
-            )
+            if self.spawned_at or self.running.startswith("GreenThread"):
+                where = self.spawned_at or "not recorded (eventlet keeps none)"
+                lines.append(f"spawned at: {where}")
             lines.append(f"{self.detail}")
         elif self.kind == "stuck_task" and self.spawned_at:
             lines.append(f"submitted at: {self.spawned_at}")
@@ -134,7 +140,10 @@ class Report:
             lines.append("stack (most recent call last):")
             lines.append(format_stack(self.stack))
         if self.waiting:
-            lines.append("other greenthreads, where they wait:")
+            lines.append(
+                "other greenthreads, where they wait (a lock the stalled "
+                "code waits for may be held at one of these lines):"
+            )
             lines.extend(f"  {w}" for w in self.waiting)
         lines.append(f"fix: {FIXES[self.kind]}")
         return "\n".join(line for line in lines if line)
