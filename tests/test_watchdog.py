@@ -370,3 +370,29 @@ def test_mod_wsgi_stall_reported() -> None:
     assert STALL_HEAD in log, log[-3000:]
     assert "the OS thread is outside Python" in log, log[-3000:]
     assert server.exit_status == 0
+
+
+@pytest.mark.isolated
+def test_native_lifecycle() -> None:
+    """Native mode: the bootstrap starts one OS thread and imports neither
+    eventlet nor wrapt; start/stop are idempotent; state() has counts."""
+    data = _run(
+        "watchdog_lifecycle.py",
+        PATCHGUARD_MODE="native",
+        PATCHGUARD_WATCHDOG="0.1",
+        PATCHGUARD_WATCHDOG_TASK="3",
+    ).json()
+    assert data["heavy"] == []
+    assert data["running"] == [0.1, 3.0]
+    assert data["threads"] == ["patchguard-watchdog"]
+    assert data["after_second_start"] == [0.1, 3.0]
+    assert data["threads_after_second_start"] == ["patchguard-watchdog"]
+    assert data["after_stop"] is None
+    assert data["threads_after_stop"] == []
+    assert data["restarted"] == [0.1, 2.0]
+    assert data["state_keys"] == [
+        "saturated",
+        "stall_reports",
+        "stalls",
+        "stuck_tasks",
+    ]

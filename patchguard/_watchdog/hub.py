@@ -2,7 +2,8 @@
 
 How the watchdog knows the hub ran, cheaply: each watched hub carries a
 repeating hub timer that stamps ``time.monotonic()`` every *period*
-(a quarter of the threshold).  A timer costs one heap push per period and
+(an eighth of the threshold, so a stall is seen within about
+1.25 × threshold plus one watchdog tick).  A timer costs one heap push per period and
 nothing per switch, where ``greenlet.settrace`` (gevent's monitor) runs
 Python code on every switch of every greenlet, and eventlet's own
 ``debug_blocking`` hooks run twice per loop iteration.  The timer only
@@ -73,7 +74,9 @@ class HubWatch:
 
 #: watched hubs by id (private; reset by :func:`unwatch_all`).
 _watched: dict[int, HubWatch] = {}
-_period = 0.025
+#: stamps (and watchdog ticks) per threshold.
+DIVISOR = 8
+_period = 0.0125
 _active = False
 #: hub classes whose ``run`` is wrapped → the original ``run``.
 _wrapped_runs: dict[type, Any] = {}
@@ -119,7 +122,7 @@ def _wrap_run(cls: type) -> None:
 def watch_here(threshold: float, armed: bool) -> bool:
     """Watch the calling thread's hub and every hub started later.
 
-    :param threshold: the stall threshold in seconds (stamps every quarter
+    :param threshold: the stall threshold in seconds (stamps every eighth
         of it).
     :param armed: count this thread's hub as started even before its loop
         first runs (an explicit :func:`patchguard.watchdog.start` or
@@ -132,7 +135,7 @@ def watch_here(threshold: float, armed: bool) -> bool:
     hubs = sys.modules.get("eventlet.hubs")
     if hubs is None:
         return False
-    _period = threshold / 4
+    _period = threshold / DIVISOR
     _active = True
     hub = hubs.get_hub()
     _wrap_run(type(hub))
@@ -214,6 +217,23 @@ def _waiting(limit: int = 10) -> list[str]:
         if len(found) >= limit:
             break
     return found
+
+
+def next_due(threshold: float, now: float) -> float:
+    """Seconds until the earliest unreported stamp would be late.
+
+    The watchdog sleeps exactly that long (capped by its tick), so a
+    stall is seen when it crosses the threshold, not up to a tick later.
+
+    :param threshold: seconds.
+    :param now: ``time.monotonic()``.
+    :returns: seconds, at least 1 ms; ``inf`` when nothing is watched.
+    """
+    due = float("inf")
+    for watch in list(_watched.values()):
+        if watch.reported is None:
+            due = min(due, watch.stamp + _period + threshold - now)
+    return max(due + 0.001, 0.001)
 
 
 def check(threshold: float, now: float) -> list[Report]:

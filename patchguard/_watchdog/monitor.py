@@ -40,8 +40,11 @@ class Running:
         self.hub = hub
         candidates = [task_threshold / 4]
         if hub and threshold is not None:
-            candidates.append(threshold / 4)
-        #: seconds between two looks.
+            # Hub stalls are looked for exactly when a stamp would turn
+            # late (``hub.next_due``); the tick only bounds how soon a hub
+            # started later is first looked at.
+            candidates.append(threshold / 2)
+        #: longest wait between two looks (seconds).
         self.tick = min(candidates)
         self.stop_lock = _native_thread_module().allocate_lock()
         self.stop_lock.acquire()
@@ -104,7 +107,8 @@ def dispatch(report: Report) -> None:
 
 def _loop(running: Running) -> None:
     running.ident = _native_thread_module().get_ident()
-    while not running.stop_lock.acquire(True, running.tick):
+    wait = running.tick
+    while not running.stop_lock.acquire(True, wait):
         now = time.monotonic()
         found: list[Report] = []
         if running.hub and running.threshold is not None:
@@ -112,6 +116,10 @@ def _loop(running: Running) -> None:
         found.extend(_tasks.check(running.task_threshold, now))
         for report in found:
             dispatch(report)
+        wait = running.tick
+        if running.hub and running.threshold is not None:
+            due = _hub.next_due(running.threshold, time.monotonic())
+            wait = min(wait, due)
 
 
 def start(

@@ -1,0 +1,204 @@
+"""What the watchdog costs, and how fast it sees a stall.
+
+Run: ``python benchmarks/bench_watchdog.py [rounds]`` (default 7).
+
+Every variant runs in its own fresh interpreter, watchdog off and on
+interleaved round by round (A, B, B, A, ...); a ratio is taken per round
+(on / off, same round) and the table shows the median ratio with its
+spread (min-max over rounds), for wall time and for the process's CPU
+time (all threads, the watchdog's included), which a shared machine's
+noise disturbs far less.  Goal: <= 1.02x on both workloads.
+
+* green request serving: an ``eventlet.wsgi`` server and 10 keep-alive
+  client greenthreads in one eventlet-mode process, 3,000 HTTP requests;
+  watchdog ``PATCHGUARD_WATCHDOG=0.1`` (stamps every 12.5 ms).
+* native thread pool: 20,000 small tasks through a
+  ``concurrent.futures.ThreadPoolExecutor(8)`` in native mode; watchdog
+  on means every task's ``run`` is wrapped.
+* detection latency: the main greenlet blocks the hub for 0.6 s, 8 times
+  (two blocking lines in turn, so no two stalls merge);
+  the time from the block's start to the ``on_stall`` callback, against
+  the threshold (0.1 s).  Goal: <= 2x the threshold.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+
+from _timing import PY, env
+
+GREEN = r"""
+import patchguard.bootstrap
+import time
+import eventlet
+from eventlet import wsgi
+
+def app(environ, start_response):
+    start_response("200 OK", [("Content-Length", "2")])
+    return [b"ok"]
+
+REQ = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+
+def client(port, n):
+    sock = eventlet.connect(("127.0.0.1", port))
+    buf = b""
+    for _ in range(n):
+        sock.sendall(REQ)
+        while b"\r\n\r\nok" not in buf:
+            buf += sock.recv(65536)
+        buf = buf.split(b"\r\n\r\nok", 1)[1]
+    sock.close()
+
+class Quiet:
+    def write(self, *a):
+        pass
+
+listener = eventlet.listen(("127.0.0.1", 0))
+port = listener.getsockname()[1]
+eventlet.spawn(wsgi.server, listener, app, log=Quiet())
+eventlet.sleep(0.05)
+start, cpu = time.perf_counter(), time.process_time()
+clients = [eventlet.spawn(client, port, 300) for _ in range(10)]
+for c in clients:
+    c.wait()
+print(time.perf_counter() - start, time.process_time() - cpu)
+"""
+
+POOL = r"""
+import patchguard.bootstrap
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+def task(n):
+    return sum(range(n))
+
+with ThreadPoolExecutor(8) as pool:
+    list(pool.map(task, [50] * 500))
+    start, cpu = time.perf_counter(), time.process_time()
+    list(pool.map(task, [50] * 20000))
+    print(time.perf_counter() - start, time.process_time() - cpu)
+"""
+
+LATENCY = r"""
+import json, time
+import patchguard.bootstrap
+import eventlet
+from patchguard import watchdog
+
+seen = []
+watchdog.on_stall(lambda report: seen.append(time.monotonic()))
+watchdog.start(threshold=0.1)
+eventlet.sleep(0.2)
+# Two different blocking lines, alternated: identical consecutive stalls
+# would be merged into one report (and one callback).
+def block_a(start):
+    while time.monotonic() - start < 0.6:
+        pass
+
+def block_b(start):
+    while time.monotonic() - start < 0.6:
+        pass
+
+latencies = []
+for i in range(8):
+    before = len(seen)
+    start = time.monotonic()
+    (block_a if i % 2 else block_b)(start)
+    eventlet.sleep(0.2)
+    if len(seen) > before:
+        latencies.append(seen[before] - start)
+print(json.dumps(latencies))
+"""
+
+WORKLOADS = {
+    "green request serving (eventlet.wsgi, 3,000 requests)": (
+        GREEN,
+        {"PATCHGUARD_MODE": "eventlet"},
+    ),
+    "native thread pool (20,000 tasks, 8 workers)": (
+        POOL,
+        {"PATCHGUARD_MODE": "native"},
+    ),
+}
+WATCHDOG_ON = {"PATCHGUARD_WATCHDOG": "0.1"}
+
+
+def _once(code: str, extra: dict[str, str]) -> tuple[float, float]:
+    out = subprocess.run(
+        [PY, "-c", code],
+        env=env(**extra),
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    wall, cpu = out.split()[-2:]
+    return float(wall), float(cpu)
+
+
+def overhead(rounds: int) -> None:
+    """Print the on/off table for each workload."""
+    for title, (code, base) in WORKLOADS.items():
+        off: list[tuple[float, float]] = []
+        on: list[tuple[float, float]] = []
+        for i in range(rounds):
+            pair = [("off", base), ("on", {**base, **WATCHDOG_ON})]
+            if i % 2:
+                pair.reverse()
+            for name, extra in pair:
+                (off if name == "off" else on).append(_once(code, extra))
+        print(f"### {title}\n")
+        print(
+            "| measure | off: median (ms) | on: median (ms) | on/off ratio "
+            "(median of pairs) | spread |"
+        )
+        print("|---|---:|---:|---:|---:|")
+        for index, measure in enumerate(
+            ("wall time", "CPU time, all threads")
+        ):
+            a = [v[index] for v in off]
+            b = [v[index] for v in on]
+            ratios = [y / x for x, y in zip(a, b, strict=True)]
+            print(
+                f"| {measure} | {statistics.median(a) * 1000:.1f} "
+                f"| {statistics.median(b) * 1000:.1f} "
+                f"| {statistics.median(ratios):.3f}x "
+                f"| {min(ratios):.3f}-{max(ratios):.3f} |"
+            )
+        print(f"\n{rounds} interleaved pairs; goal <= 1.02x\n")
+
+
+def latency() -> None:
+    """Print how long after a hub block starts the report arrives."""
+    out = subprocess.run(
+        [PY, "-c", LATENCY],
+        env=env(PATCHGUARD_MODE="eventlet"),
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    values = json.loads(out.splitlines()[-1])
+    print("### detection latency (threshold 0.1 s, 8 blocks of 0.6 s)\n")
+    if not values:
+        print("no stall detected: FAILED\n")
+        return
+    print(
+        f"detected {len(values)}/8; from block start to report: median "
+        f"{statistics.median(values):.3f} s, max {max(values):.3f} s "
+        f"({max(values) / 0.1:.2f}x threshold); goal <= 2x\n"
+    )
+
+
+def main() -> None:
+    """Run the tables."""
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 7
+    overhead(rounds)
+    latency()
+
+
+if __name__ == "__main__":
+    main()
