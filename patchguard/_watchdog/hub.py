@@ -1,9 +1,8 @@
 """Hub stall detection for eventlet mode.
 
 How the watchdog knows the hub ran, cheaply: each watched hub carries a
-repeating hub timer that stamps ``time.monotonic()`` every *period*
-(an eighth of the threshold, so a stall is seen within about
-1.25 × threshold plus one watchdog tick).  A timer costs one heap push per period and
+repeating hub timer that stamps ``time.monotonic()`` every *period* (an
+eighth of the threshold).  A timer costs one heap push per period and
 nothing per switch, where ``greenlet.settrace`` (gevent's monitor) runs
 Python code on every switch of every greenlet, and eventlet's own
 ``debug_blocking`` hooks run twice per loop iteration.  The timer only
