@@ -1,6 +1,6 @@
 """What the watchdog costs, and how fast it sees a stall.
 
-Run: ``python benchmarks/bench_watchdog.py [rounds]`` (default 7).
+Run: ``python benchmarks/bench_watchdog.py [rounds]`` (default 5).
 
 Every variant runs in its own fresh interpreter, watchdog off and on
 interleaved round by round (A, B, B, A, ...); a ratio is taken per round
@@ -12,9 +12,11 @@ noise disturbs far less.  Goal: <= 1.02x on both workloads.
 * green request serving: an ``eventlet.wsgi`` server and 10 keep-alive
   client greenthreads in one eventlet-mode process, 3,000 HTTP requests;
   watchdog ``PATCHGUARD_WATCHDOG=0.1`` (stamps every 12.5 ms).
-* native thread pool: 20,000 small tasks through a
-  ``concurrent.futures.ThreadPoolExecutor(8)`` in native mode; watchdog
-  on means every task's ``run`` is wrapped.
+* native thread pool: 10,000 tasks through a
+  ``concurrent.futures.ThreadPoolExecutor(8)`` in native mode, request-like
+  (a JSON round trip of a 20-key document) and no-op (which shows the
+  per-task cost of the hook alone); watchdog on means every task's ``run``
+  is wrapped.
 * detection latency: the main greenlet blocks the hub for 0.6 s, 8 times
   (two blocking lines in turn, so no two stalls merge);
   the time from the block's start to the ``on_stall`` callback, against
@@ -69,16 +71,22 @@ print(time.perf_counter() - start, time.process_time() - cpu)
 
 POOL = r"""
 import patchguard.bootstrap
-import time
+import json, sys, time
 from concurrent.futures import ThreadPoolExecutor
 
-def task(n):
-    return sum(range(n))
+DOC = {f"key{i}": [i, str(i), {"n": i}] for i in range(20)}
 
+def tiny(n):
+    return n + 1
+
+def request(n):
+    return len(json.loads(json.dumps(DOC))) + n
+
+task = {"tiny": tiny, "request": request}[sys.argv[1]]
 with ThreadPoolExecutor(8) as pool:
-    list(pool.map(task, [50] * 500))
+    list(pool.map(task, range(500)))
     start, cpu = time.perf_counter(), time.process_time()
-    list(pool.map(task, [50] * 20000))
+    list(pool.map(task, range(10000)))
     print(time.perf_counter() - start, time.process_time() - cpu)
 """
 
@@ -113,22 +121,39 @@ for i in range(8):
 print(json.dumps(latencies))
 """
 
+#: gevent's mechanism (a ``greenlet.settrace`` switch counter), as the
+#: anchor for the green workload: what the stamp timer replaces.
+SETTRACE = GREEN.replace(
+    "import eventlet\n",
+    "import eventlet\nimport greenlet\nSWITCHES = [0]\n"
+    "def _trace(event, args):\n    SWITCHES[0] += 1\n"
+    "greenlet.settrace(_trace)\n",
+    1,
+)
+
 WORKLOADS = {
     "green request serving (eventlet.wsgi, 3,000 requests)": (
         GREEN,
         {"PATCHGUARD_MODE": "eventlet"},
+        "",
     ),
-    "native thread pool (20,000 tasks, 8 workers)": (
+    "native thread pool, 10,000 request-like tasks (JSON round trip)": (
         POOL,
         {"PATCHGUARD_MODE": "native"},
+        "request",
+    ),
+    "native thread pool, 10,000 no-op tasks (the per-task cost alone)": (
+        POOL,
+        {"PATCHGUARD_MODE": "native"},
+        "tiny",
     ),
 }
 WATCHDOG_ON = {"PATCHGUARD_WATCHDOG": "0.1"}
 
 
-def _once(code: str, extra: dict[str, str]) -> tuple[float, float]:
+def _once(code: str, extra: dict[str, str], arg: str) -> tuple[float, float]:
     out = subprocess.run(
-        [PY, "-c", code],
+        [PY, "-c", code, *([arg] if arg else [])],
         env=env(**extra),
         check=True,
         capture_output=True,
@@ -141,33 +166,41 @@ def _once(code: str, extra: dict[str, str]) -> tuple[float, float]:
 
 def overhead(rounds: int) -> None:
     """Print the on/off table for each workload."""
-    for title, (code, base) in WORKLOADS.items():
-        off: list[tuple[float, float]] = []
-        on: list[tuple[float, float]] = []
+    for title, (code, base, arg) in WORKLOADS.items():
+        sides = {
+            "watchdog off": (code, base, arg),
+            "watchdog on (0.1 s)": (code, {**base, **WATCHDOG_ON}, arg),
+        }
+        if code is GREEN:
+            sides["anchor: greenlet.settrace switch counter"] = (
+                SETTRACE,
+                base,
+                arg,
+            )
+        names = list(sides)
+        samples: dict[str, list[tuple[float, float]]] = {n: [] for n in names}
         for i in range(rounds):
-            pair = [("off", base), ("on", {**base, **WATCHDOG_ON})]
-            if i % 2:
-                pair.reverse()
-            for name, extra in pair:
-                (off if name == "off" else on).append(_once(code, extra))
+            shift = i % len(names)
+            for name in names[shift:] + names[:shift]:
+                samples[name].append(_once(*sides[name]))
         print(f"### {title}\n")
         print(
-            "| measure | off: median (ms) | on: median (ms) | on/off ratio "
+            "| variant | measure | median (ms) | ratio vs off "
             "(median of pairs) | spread |"
         )
-        print("|---|---:|---:|---:|---:|")
-        for index, measure in enumerate(
-            ("wall time", "CPU time, all threads")
-        ):
-            a = [v[index] for v in off]
-            b = [v[index] for v in on]
-            ratios = [y / x for x, y in zip(a, b, strict=True)]
-            print(
-                f"| {measure} | {statistics.median(a) * 1000:.1f} "
-                f"| {statistics.median(b) * 1000:.1f} "
-                f"| {statistics.median(ratios):.3f}x "
-                f"| {min(ratios):.3f}-{max(ratios):.3f} |"
-            )
+        print("|---|---|---:|---:|---:|")
+        off = samples[names[0]]
+        for name in names:
+            for index, measure in enumerate(("wall", "CPU, all threads")):
+                a = [v[index] for v in off]
+                b = [v[index] for v in samples[name]]
+                ratios = [y / x for x, y in zip(a, b, strict=True)]
+                print(
+                    f"| {name} | {measure} "
+                    f"| {statistics.median(b) * 1000:.1f} "
+                    f"| {statistics.median(ratios):.3f}x "
+                    f"| {min(ratios):.3f}-{max(ratios):.3f} |"
+                )
         print(f"\n{rounds} interleaved pairs; goal <= 1.02x\n")
 
 
@@ -195,7 +228,7 @@ def latency() -> None:
 
 def main() -> None:
     """Run the tables."""
-    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 7
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     overhead(rounds)
     latency()
 

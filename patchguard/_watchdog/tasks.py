@@ -2,10 +2,10 @@
 
 The hook is one wrapper around each pool's work item ``run`` (the method a
 worker calls once per task) that records *what* runs *where* since *when*
-in a dict, and one around ``submit`` that remembers the executor in a
-``WeakSet`` so its queue can be read.  That is two dict operations per
-task and one set insertion per submit, paid only while the watchdog is
-on; :func:`unhook` puts the original methods back.
+in a dict, and one around ``submit`` that remembers the executor (by a
+weak reference) so its queue can be read.  That is a tuple and two dict
+operations per task and one dict lookup per submit, paid only while the
+watchdog is on; :func:`unhook` puts the original methods back.
 
 Pools covered: :class:`concurrent.futures.ThreadPoolExecutor` (and its
 subclasses) and futurist's ``ThreadPoolExecutor`` family, hooked when
@@ -17,7 +17,6 @@ read from its greenlet, a running one's from ``sys._current_frames()``.
 from __future__ import annotations
 
 import sys
-import threading
 import weakref
 from typing import Any
 
@@ -31,27 +30,21 @@ _TARGETS = (
 )
 
 
-class Task:
-    """A task running in a pool worker."""
-
-    __slots__ = ("fn", "start", "ident", "greenlet", "thread", "reported")
-
-    def __init__(
-        self, fn: Any, start: float, ident: int, glet: Any, thread: Any
-    ) -> None:
-        self.fn = fn
-        self.start = start
-        self.ident = ident
-        self.greenlet = glet
-        self.thread = thread
-        self.reported = False
+#: what a running task's record holds: (callable, start time, real OS
+#: ident, greenlet or None).  A tuple, not an object: it is built once per
+#: task on the worker's hot path.
+TaskRecord = tuple[Any, float, int, Any]
 
 
 _active = False
-#: id(work item) → Task, for tasks running now (private).
-_tasks: dict[int, Task] = {}
-#: executors that received work while the watchdog was on.
-_pools: weakref.WeakSet[Any] = weakref.WeakSet()
+#: id(work item) → record, for tasks running now (private).
+_tasks: dict[int, TaskRecord] = {}
+#: ids of the running tasks already reported.
+_reported: set[int] = set()
+#: id(executor) → weak reference, for executors that received work while
+#: the watchdog was on (a dict check per submit; a ``WeakSet`` would
+#: build a new weak reference every time).
+_pools: dict[int, weakref.ref[Any]] = {}
 #: executor id → (monotonic time it became saturated, queue size then,
 #: reported?).
 _saturated: dict[int, list[Any]] = {}
@@ -71,17 +64,14 @@ def _hook_run(cls: type) -> None:
         if not _active:
             return original(self)
         key = id(self)
-        _tasks[key] = Task(
-            self.fn,
-            _clock(),
-            _get_ident(),
-            _getcurrent() if _getcurrent is not None else None,
-            threading.current_thread(),
-        )
+        glet = _getcurrent() if _getcurrent is not None else None
+        _tasks[key] = (self.fn, _clock(), _get_ident(), glet)
         try:
             return original(self)
         finally:
             del _tasks[key]
+            if _reported:
+                _reported.discard(key)
 
     run.__wrapped__ = original  # type: ignore[attr-defined]
     _originals[(cls, "run")] = original
@@ -94,13 +84,26 @@ def _hook_submit(cls: type) -> None:
     original = cls.__dict__["submit"]
 
     def submit(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if _active:
-            _pools.add(self)
+        if _active and id(self) not in _pools:
+            _remember(self)
         return original(self, *args, **kwargs)
 
     submit.__wrapped__ = original  # type: ignore[attr-defined]
     _originals[(cls, "submit")] = original
     cls.submit = submit  # type: ignore[attr-defined]
+
+
+def _remember(pool: Any) -> None:
+    key = id(pool)
+
+    def forget(_: object, key: int = key) -> None:
+        _pools.pop(key, None)
+
+    _pools[key] = weakref.ref(pool, forget)
+
+
+def _live_pools() -> list[Any]:
+    return [p for p in (r() for r in list(_pools.values())) if p is not None]
 
 
 def _on_import(module: Any) -> None:
@@ -149,6 +152,7 @@ def unhook() -> None:
         setattr(cls, attr, original)
     _originals.clear()
     _tasks.clear()
+    _reported.clear()
     _pools.clear()
     _saturated.clear()
 
@@ -170,18 +174,28 @@ def pool_name(pool: Any) -> str:
     return f"{label} at 0x{id(pool):x}"
 
 
-def _task_frame(task: Task, frames: dict[int, Any]) -> Any:
-    glet = task.greenlet
+def _task_frame(record: TaskRecord, frames: dict[int, Any]) -> Any:
+    glet = record[3]
     if glet is not None and glet.gr_frame is not None:
         return glet.gr_frame
-    return frames.get(task.ident)
+    return frames.get(record[2])
 
 
-def _owner(task: Task) -> str:
-    for pool in list(_pools):
-        if task.thread in _workers(pool):
-            return pool_name(pool)
-    return f"worker thread {task.thread.name!r}"
+def _worker_ident(record: TaskRecord) -> int:
+    # What ``threading.get_ident()`` said in the worker: the greenlet's id
+    # when workers are greenthreads (eventlet's green ``get_ident``).
+    glet = record[3]
+    return id(glet) if glet is not None else record[2]
+
+
+def _owner(record: TaskRecord) -> tuple[str, str]:
+    """Return (pool name, worker thread name) for a running task."""
+    ident = _worker_ident(record)
+    for pool in _live_pools():
+        for thread in _workers(pool):
+            if thread.ident == ident:
+                return pool_name(pool), f"{thread.name} ({record[2]})"
+    return "an unknown pool", f"thread {record[2]}"
 
 
 def _callable_name(fn: Any) -> str:
@@ -201,32 +215,33 @@ def check(threshold: float, now: float) -> list[Report]:
     """
     fresh = []
     frames: dict[int, Any] | None = None
-    for task in list(_tasks.values()):
-        age = now - task.start
-        if task.reported or age <= threshold:
+    for key, record in list(_tasks.items()):
+        age = now - record[1]
+        if key in _reported or age <= threshold:
             continue
         if frames is None:
             frames = sys._current_frames()
-        task.reported = True
+        _reported.add(key)
+        pool, thread = _owner(record)
         fresh.append(
             Report(
                 kind="stuck_task",
                 duration=age,
                 threshold=threshold,
-                thread=f"{task.thread.name} ({task.ident})",
-                stack=capture(_task_frame(task, frames)),
-                running=_callable_name(task.fn),
-                pool=_owner(task),
+                thread=thread,
+                stack=capture(_task_frame(record, frames)),
+                running=_callable_name(record[0]),
+                pool=pool,
             )
         )
-    busy_threads = [t.thread for t in _tasks.values()]
-    for pool in list(_pools):
-        fresh.extend(_check_pool(pool, busy_threads, threshold, now))
+    busy = {_worker_ident(r) for r in list(_tasks.values())}
+    for pool in _live_pools():
+        fresh.extend(_check_pool(pool, busy, threshold, now))
     return fresh
 
 
 def _check_pool(
-    pool: Any, busy_threads: list[Any], threshold: float, now: float
+    pool: Any, busy_idents: set[int], threshold: float, now: float
 ) -> list[Report]:
     key = id(pool)
     try:
@@ -235,7 +250,7 @@ def _check_pool(
     except (AttributeError, TypeError, ValueError):
         return []
     workers = _workers(pool)
-    busy = sum(1 for t in workers if t in busy_threads)
+    busy = sum(1 for t in workers if t.ident in busy_idents)
     if not (busy >= limit and queued > 0):
         _saturated.pop(key, None)
         return []
