@@ -1,17 +1,24 @@
 """Stuck tasks and saturated pools, in both modes.
 
-The hook is one wrapper around each pool's work item ``run`` (the method a
-worker calls once per task) that records *what* runs *where* since *when*
-in a dict, and one around ``submit`` that remembers the executor (by a
-weak reference) so its queue can be read.  That is a tuple and two dict
-operations per task and one dict lookup per submit, paid only while the
-watchdog is on; :func:`unhook` puts the original methods back.
+Native workers cost nothing per task: the watchdog thread samples
+``sys._current_frames()`` each tick and finds, in every thread's stack,
+the frame of a pool's work item ``run`` (matched by code object).  The
+same frame object seen at two ticks is the same task still running, so a
+task's age is known to within a tick, and its stack is right there.
 
-Pools covered: :class:`concurrent.futures.ThreadPoolExecutor` (and its
-subclasses) and futurist's ``ThreadPoolExecutor`` family, hooked when
-their module is imported.  In eventlet mode the workers of a patched
-``concurrent.futures`` are greenthreads: a suspended worker's stack is
-read from its greenlet, a running one's from ``sys._current_frames()``.
+Green workers (a patched ``concurrent.futures`` in eventlet mode runs its
+workers as greenthreads, invisible to ``sys._current_frames()`` while
+suspended) are recorded instead by a wrapper around the work item's
+``run``: a tuple and two dict operations per task, and their stack is
+read from the greenlet.
+
+``submit`` is wrapped in both modes to remember each executor (a weak
+reference, one dict lookup per submit) so its queue can be read for the
+saturation check.  Everything is hooked only while the watchdog is on and
+put back by :func:`unhook`.  Pools covered:
+:class:`concurrent.futures.ThreadPoolExecutor` (and subclasses) and
+futurist's ``ThreadPoolExecutor`` family, hooked when their module is
+imported.
 """
 
 from __future__ import annotations
@@ -48,6 +55,13 @@ _pools: dict[int, weakref.ref[Any]] = {}
 #: executor id → (monotonic time it became saturated, queue size then,
 #: reported?).
 _saturated: dict[int, list[Any]] = {}
+#: code objects of the work items' ``run`` (what sampling looks for).
+_run_codes: set[Any] = set()
+#: native sampling: OS ident → [run frame, first seen, reported, callee
+#: frame] for threads inside a work item's ``run`` at the last tick.  The
+#: frame is held until the next tick: holding it is what makes "the same
+#: object" mean "the same task" (a freed frame's address is reused).
+_seen: dict[int, list[Any]] = {}
 #: (class, attribute) → original function, for :func:`unhook`.
 _originals: dict[tuple[type, str], Any] = {}
 _clock: Any = None
@@ -56,9 +70,11 @@ _getcurrent: Any = None
 
 
 def _hook_run(cls: type) -> None:
-    if (cls, "run") in _originals:
-        return
     original = cls.__dict__["run"]
+    _run_codes.add(original.__code__)
+    if (cls, "run") in _originals or _getcurrent is None:
+        # Native workers are sampled, not wrapped.
+        return
 
     def run(self: Any) -> Any:
         if not _active:
@@ -152,6 +168,7 @@ def unhook() -> None:
         setattr(cls, attr, original)
     _originals.clear()
     _tasks.clear()
+    _seen.clear()
     _reported.clear()
     _pools.clear()
     _saturated.clear()
@@ -204,6 +221,43 @@ def _callable_name(fn: Any) -> str:
     return f"{module}.{name}()" if module else f"{name}()"
 
 
+def _sample(now: float) -> dict[int, Any]:
+    """Update :data:`_seen` from every OS thread's stack; return frames."""
+    frames = sys._current_frames()
+    alive: dict[int, list[Any]] = {}
+    for ident, frame in frames.items():
+        callee = None
+        run: Any = frame
+        while run is not None and run.f_code not in _run_codes:
+            callee = run
+            run = run.f_back
+        if run is None:
+            continue
+        entry = _seen.get(ident)
+        if entry is None or entry[0] is not run:
+            entry = [run, now, False, callee]
+        entry[3] = callee
+        alive[ident] = entry
+    _seen.clear()
+    _seen.update(alive)
+    return frames
+
+
+def _frame_name(frame: Any) -> str:
+    if frame is None:
+        return "a task"
+    code = frame.f_code
+    name = getattr(code, "co_qualname", code.co_name)
+    module = frame.f_globals.get("__name__")
+    return f"{module}.{name}()" if module else f"{name}()"
+
+
+def _thread_names() -> dict[int | None, str]:
+    import threading
+
+    return {t.ident: t.name for t in threading.enumerate()}
+
+
 def check(threshold: float, now: float) -> list[Report]:
     """Report tasks past ``threshold`` and pools saturated that long.
 
@@ -214,7 +268,25 @@ def check(threshold: float, now: float) -> list[Report]:
     :returns: the new reports.
     """
     fresh = []
-    frames: dict[int, Any] | None = None
+    frames = _sample(now) if _getcurrent is None else None
+    for ident, entry in _seen.items():
+        if entry[2] or now - entry[1] <= threshold:
+            continue
+        entry[2] = True
+        assert frames is not None
+        pool = _pool_of(ident)
+        name = _thread_names().get(ident, "?")
+        fresh.append(
+            Report(
+                kind="stuck_task",
+                duration=now - entry[1],
+                threshold=threshold,
+                thread=f"{name} ({ident})",
+                stack=capture(frames.get(ident)),
+                running=_frame_name(entry[3]),
+                pool=pool,
+            )
+        )
     for key, record in list(_tasks.items()):
         age = now - record[1]
         if key in _reported or age <= threshold:
@@ -234,10 +306,17 @@ def check(threshold: float, now: float) -> list[Report]:
                 pool=pool,
             )
         )
-    busy = {_worker_ident(r) for r in list(_tasks.values())}
+    busy = set(_seen) | {_worker_ident(r) for r in list(_tasks.values())}
     for pool in _live_pools():
         fresh.extend(_check_pool(pool, busy, threshold, now))
     return fresh
+
+
+def _pool_of(ident: int) -> str:
+    for pool in _live_pools():
+        if any(t.ident == ident for t in _workers(pool)):
+            return pool_name(pool)
+    return "an unknown pool"
 
 
 def _check_pool(
