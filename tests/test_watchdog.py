@@ -375,7 +375,8 @@ def test_mod_wsgi_stall_reported() -> None:
 @pytest.mark.isolated
 def test_native_lifecycle() -> None:
     """Native mode: the bootstrap starts one OS thread and imports neither
-    eventlet nor wrapt; start/stop are idempotent; state() has counts."""
+    eventlet nor wrapt; start/stop are idempotent; a forked child runs its
+    own watchdog thread; state() has counts."""
     data = _run(
         "watchdog_lifecycle.py",
         PATCHGUARD_MODE="native",
@@ -390,9 +391,40 @@ def test_native_lifecycle() -> None:
     assert data["after_stop"] is None
     assert data["threads_after_stop"] == []
     assert data["restarted"] == [0.1, 2.0]
+    assert data["child"] == {
+        "running": [0.1, 2.0],
+        "threads": ["patchguard-watchdog"],
+    }
     assert data["state_keys"] == [
         "saturated",
         "stall_reports",
         "stalls",
         "stuck_tasks",
     ]
+
+
+@pytest.mark.hosts
+@pytest.mark.slow
+def test_uwsgi_stall_reported() -> None:
+    """uWSGI (threads, eventlet forced, PATCHGUARD_WATCHDOG=0.2): a request
+    whose greenthread spins 0.6 s is reported by the watchdog thread while
+    the request still runs."""
+    from tests.hosts.uwsgi_host import uwsgi_server
+
+    try:
+        context = uwsgi_server(
+            4, mode="eventlet", env_extra={"PATCHGUARD_WATCHDOG": "0.2"}
+        )
+        server = context.__enter__()
+    except Unavailable as exc:
+        pytest.skip(f"cannot run: {exc}")
+    try:
+        answer = http_json(server.port, "/spin?0.6")
+        server.pids.add(answer["pid"])
+    finally:
+        context.__exit__(None, None, None)
+    assert answer["watchdog"]["stall_reports"] >= 1, answer
+    log = server.log_text
+    assert STALL_HEAD in log, log[-3000:]
+    assert "in _spin" in log, log[-3000:]
+    assert "SPIN-LOOP" in log, log[-3000:]

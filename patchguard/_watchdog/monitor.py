@@ -11,6 +11,7 @@ It waits on a lock from the unpatched ``_thread`` for the same reason.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from typing import Any
@@ -136,6 +137,16 @@ def start(
     global current
     from patchguard import threads
 
+    if _uwsgi_master():
+        # uWSGI forks its workers from C after loading the app here; a
+        # thread started now leaves its thread state behind in every
+        # worker, where ``sys._current_frames()`` then crashes
+        # (segfault seen with uWSGI 2.0.31, CPython 3.11).  The workers
+        # start their own watchdog after the fork instead.
+        running = Running(threshold, task_threshold, False)
+        current = running
+        _arm_uwsgi_postfork()
+        return running
     hub = threshold is not None and _green()
     if hub:
         assert threshold is not None
@@ -143,10 +154,58 @@ def start(
     _tasks.hook()
     running = Running(threshold, task_threshold, hub)
     current = running
+    _arm_fork()
     running.thread = threads.native_thread(
         _loop, running, name=THREAD_NAME, daemon=True
     )
     return running
+
+
+_fork_armed = False
+
+
+def _arm_fork() -> None:
+    global _fork_armed
+    if not _fork_armed and hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_after_fork)
+        _fork_armed = True
+
+
+_uwsgi_armed = False
+
+
+def _arm_uwsgi_postfork() -> None:
+    # uWSGI forks from C without Python's at-fork hooks; its own
+    # ``postfork`` decorator chains hooks run in each new worker.
+    global _uwsgi_armed
+    if _uwsgi_armed:
+        return
+    import importlib
+
+    try:
+        postfork = importlib.import_module("uwsgidecorators").postfork
+    except ImportError:
+        LOG.warning(
+            "patchguard watchdog: uwsgidecorators is missing, so the "
+            "watchdog cannot start in uWSGI's workers; use --lazy-apps"
+        )
+        return
+    postfork(_after_fork)
+    _uwsgi_armed = True
+
+
+def _after_fork() -> None:
+    # A forked child (uWSGI and oslo.service workers, multiprocessing's
+    # fork) has no watchdog thread: only the forking thread survives.
+    # Start a new one, watching the child's hub, with the same settings.
+    global current, _last_stall
+    running, current = current, None
+    if running is None:
+        return
+    _hub.unwatch_all()
+    _tasks.unhook()
+    _last_stall = None
+    start(running.threshold, running.task_threshold, armed=False)
 
 
 def stop() -> None:
@@ -158,9 +217,22 @@ def stop() -> None:
     _hub.unwatch_all()
     _tasks.unhook()
     running.stop_lock.release()
-    if running.ident != _native_thread_module().get_ident():
+    if running.thread is not None and (
+        running.ident != _native_thread_module().get_ident()
+    ):
         running.thread.join(10)
     _last_stall = None
+
+
+def _uwsgi_master() -> bool:
+    uwsgi = sys.modules.get("uwsgi")
+    worker_id = getattr(uwsgi, "worker_id", None)
+    if worker_id is None:
+        return False
+    try:
+        return int(worker_id()) == 0
+    except Exception:
+        return False
 
 
 def _green() -> bool:

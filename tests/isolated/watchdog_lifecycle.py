@@ -1,7 +1,9 @@
 """The watchdog's life cycle in native mode, started by the bootstrap:
-no eventlet/wrapt imported, one OS thread, start/stop idempotent."""
+no eventlet/wrapt imported, one OS thread, start/stop idempotent, a new
+thread in a forked child."""
 
 import json
+import os
 import sys
 import threading
 
@@ -28,6 +30,16 @@ result["after_stop"] = watchdog.running()
 result["threads_after_stop"] = watchdog_threads()
 watchdog.start(task_threshold=2)
 result["restarted"] = watchdog.running()
+# A forked child (oslo.service workers) gets a watchdog thread of its own.
+read, write = os.pipe()
+pid = os.fork()
+if pid == 0:
+    child = {"running": watchdog.running(), "threads": watchdog_threads()}
+    os.write(write, json.dumps(child).encode())
+    os._exit(0)
+os.close(write)
+os.waitpid(pid, 0)
+result["child"] = json.loads(os.read(read, 4096))
 watchdog.stop()
 result["state_keys"] = sorted(patchguard.state().to_dict()["watchdog"])
 print(json.dumps(result))
