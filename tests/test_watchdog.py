@@ -146,6 +146,8 @@ def test_best_practices_deadlock_reported() -> None:
     assert f'File "{path}", line {waits_line}, in worker' in report, report
     assert f"{holds} in worker" in report, report
     assert "GreenThread running __main__.worker()" in report
+    spawn = line_of("watchdog_deadlock.py", "# SPAWN")
+    assert f"spawned at: {spawn}" in report, report
     assert report.count(STALL_HEAD) == 1, report
 
 
@@ -166,6 +168,7 @@ def test_cpu_loop_reported_once(hub: str) -> None:
     loop = line_of("watchdog_cpu.py", "CPU-LOOP")
     assert stall["stack"][-1] == f"{loop} in spin", stall
     assert stall["running"] == "GreenThread running __main__.spin()"
+    assert stall["spawned_at"] == line_of("watchdog_cpu.py", "# SPAWN")
     assert stall["duration"] >= 0.5, stall
 
 

@@ -118,6 +118,44 @@ def _wrap_run(cls: type) -> None:
     cls.run = run  # type: ignore[attr-defined]
 
 
+#: GreenThread's original ``__init__`` while spawn sites are recorded.
+_greenthread_init: Any = None
+
+
+def _not_user(filename: str) -> bool:
+    return "/eventlet/" in filename or _where.is_internal(filename)
+
+
+def _spawn_site() -> str | None:
+    frame: Any = sys._getframe(2)
+    while frame is not None and _not_user(frame.f_code.co_filename):
+        frame = frame.f_back
+    if frame is None:
+        return None
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+def _record_spawn_sites() -> None:
+    # eventlet keeps no spawn site; while the watchdog is on, each
+    # GreenThread remembers its spawner's file:line (one short frame walk
+    # per spawn) so a stall report can say where the blocker came from.
+    global _greenthread_init
+    module = sys.modules.get("eventlet.greenthread")
+    if module is None or _greenthread_init is not None:
+        return
+    cls = module.GreenThread
+    original = cls.__dict__["__init__"]
+
+    def __init__(self: Any, parent: Any) -> None:
+        original(self, parent)
+        if _active:
+            self._patchguard_spawned = _spawn_site()
+
+    __init__.__wrapped__ = original  # type: ignore[attr-defined]
+    _greenthread_init = original
+    cls.__init__ = __init__
+
+
 def watch_here(threshold: float, armed: bool) -> bool:
     """Watch the calling thread's hub and every hub started later.
 
@@ -138,6 +176,7 @@ def watch_here(threshold: float, armed: bool) -> bool:
     _active = True
     hub = hubs.get_hub()
     _wrap_run(type(hub))
+    _record_spawn_sites()
     _watch(hub, armed)
     return True
 
@@ -150,6 +189,11 @@ def unwatch_all() -> None:
     for cls, original in _wrapped_runs.items():
         cls.run = original  # type: ignore[attr-defined]
     _wrapped_runs.clear()
+    global _greenthread_init
+    module = sys.modules.get("eventlet.greenthread")
+    if _greenthread_init is not None and module is not None:
+        module.GreenThread.__init__ = _greenthread_init
+    _greenthread_init = None
 
 
 def _pending(hub: Any, own: int = 1) -> int:
@@ -167,12 +211,13 @@ def _is_hub_wait(frame: Any) -> bool:
     return any(part in filename for part in _WAIT_PARTS)
 
 
-def _running(frame: Any) -> str:
-    """Name what runs on the hub's thread, from its stack."""
+def _running(frame: Any) -> tuple[str, str | None]:
+    """Name what runs on the hub's thread, and where it was spawned."""
     if frame is None:
         return (
             "none: the OS thread is outside Python (for instance back in a "
-            "WSGI host's C code), so its hub cannot run"
+            "WSGI host's C code), so its hub cannot run",
+            None,
         )
     bottom = frame
     found = None
@@ -184,16 +229,14 @@ def _running(frame: Any) -> str:
             found = bottom
         bottom = bottom.f_back
     if found is None:
-        return "the main greenlet"
-    function = found.f_locals.get("function")
+        return "the main greenlet", None
+    local = found.f_locals
+    function = local.get("function")
     name = getattr(function, "__qualname__", None) or repr(function)
     module = getattr(function, "__module__", "") or ""
     target = f"{module}.{name}" if module else name
-    return f"GreenThread running {target}()"
-
-
-def _not_user(filename: str) -> bool:
-    return "/eventlet/" in filename or _where.is_internal(filename)
+    spawned = getattr(local.get("self"), "_patchguard_spawned", None)
+    return f"GreenThread running {target}()", spawned
 
 
 def _waiting(limit: int = 10) -> list[str]:
@@ -268,13 +311,15 @@ def check(threshold: float, now: float) -> list[Report]:
             if pending
             else "nothing else was queued on the hub"
         )
+        running, spawned = _running(frame)
         report = Report(
             kind="stall",
             duration=late,
             threshold=threshold,
             thread=f"{watch.thread} ({watch.ident})",
             stack=capture(frame),
-            running=_running(frame),
+            running=running,
+            spawned_at=spawned,
             waiting=_waiting(),
             detail=detail,
         )

@@ -131,7 +131,10 @@ class Report:
         if self.kind == "stall":
             lines.append(f"running greenthread: {self.running}")
             if self.spawned_at or self.running.startswith("GreenThread"):
-                where = self.spawned_at or "not recorded (eventlet keeps none)"
+                where = (
+                    self.spawned_at
+                    or "not recorded (spawned before the watchdog started)"
+                )
                 lines.append(f"spawned at: {where}")
             lines.append(f"{self.detail}")
         elif self.kind == "stuck_task" and self.spawned_at:

@@ -20,6 +20,6 @@ def spin(seconds):
     return n
 
 
-eventlet.spawn(spin, 1.0).wait()
+eventlet.spawn(spin, 1.0).wait()  # SPAWN
 eventlet.sleep(1.0)  # idle hub
 watchdog_common.emit()

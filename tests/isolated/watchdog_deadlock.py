@@ -30,6 +30,6 @@ print("started", flush=True)
 sys.stderr.flush()
 pool = eventlet.GreenPool()
 for n in range(2):
-    pool.spawn(worker, n)
+    pool.spawn(worker, n)  # SPAWN
 pool.waitall()
 print("finished", flush=True)
