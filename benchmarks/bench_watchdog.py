@@ -1,6 +1,6 @@
 """What the watchdog costs, and how fast it sees a stall.
 
-Run: ``python benchmarks/bench_watchdog.py [rounds]`` (default 15).
+Run: ``python benchmarks/bench_watchdog.py [rounds]`` (default 9).
 
 Each workload runs in its own fresh interpreter.  Inside it, the sides
 (watchdog off, watchdog on via ``watchdog.start(threshold=0.1)`` /
@@ -310,7 +310,7 @@ def latency() -> None:
 
 def main() -> None:
     """Run the tables."""
-    pairs = int(sys.argv[1]) if len(sys.argv) > 1 else 15
+    pairs = int(sys.argv[1]) if len(sys.argv) > 1 else 9
     overhead(pairs)
     costs()
     latency()
