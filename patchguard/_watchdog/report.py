@@ -81,6 +81,8 @@ class Report:
     :ivar waiting: other greenthreads' innermost user lines (stall reports).
     :ivar count: how many identical consecutive stalls this report stands
         for (always 1 for task reports).
+    :ivar detail: what else was queued on the hub (stalls), or how the
+        queue grew (saturation).
     """
 
     kind: str
