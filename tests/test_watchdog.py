@@ -431,3 +431,30 @@ def test_uwsgi_stall_reported() -> None:
     assert STALL_HEAD in log, log[-3000:]
     assert "in _spin" in log, log[-3000:]
     assert "SPIN-LOOP" in log, log[-3000:]
+
+
+@pytest.mark.isolated
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["native", "eventlet"])
+def test_patchguard_executor(mode: str) -> None:
+    """patchguard.executor, read through its seam: a stuck task reported
+    once under the executor's name with the sleeping line in its stack,
+    one saturation report, no duplicate from the futurist pool below."""
+    pytest.importorskip("futurist")
+    data = _run(
+        "watchdog_executor.py",
+        PATCHGUARD_MODE=mode,
+        PATCHGUARD_WATCHDOG="0.5",
+        PATCHGUARD_WATCHDOG_TASK="1",
+    ).json()
+    stuck = [r for r in data["reports"] if r["kind"] == "stuck_task"]
+    full = [r for r in data["reports"] if r["kind"] == "saturated"]
+    assert len(stuck) == 1, data
+    assert len(full) == 1, data
+    kind = "green" if mode == "eventlet" else "native"
+    assert stuck[0]["pool"] == f"patchguard.executor 'wd-exec' ({kind})"
+    assert stuck[0]["running"] == "__main__.slow()", stuck[0]
+    slow = line_of("watchdog_executor.py", "SLOW-EXECUTOR-TASK")
+    assert f"{slow} in slow" in stuck[0]["stack"], stuck[0]
+    assert full[0]["pool"] == stuck[0]["pool"]
+    assert _stalls(data) == []

@@ -46,6 +46,13 @@ def capture(frame: FrameType | None, limit: int = MAX_FRAMES) -> Stack:
     return tuple(frames)
 
 
+def thread_names() -> dict[int | None, str]:
+    """OS thread ident → name, for the threads ``threading`` knows."""
+    import threading
+
+    return {t.ident: t.name for t in threading.enumerate()}
+
+
 def format_stack(stack: Stack, indent: str = "  ") -> str:
     """Format a captured stack like a traceback (most recent call last).
 

@@ -27,7 +27,9 @@ import sys
 import weakref
 from typing import Any
 
-from patchguard._watchdog.report import Report, capture
+from patchguard._watchdog import saturation as _saturation
+from patchguard._watchdog import seam as _seam
+from patchguard._watchdog.report import Report, capture, thread_names
 
 #: (module, work item class, executor class) hooked when imported.
 _TARGETS = (
@@ -52,9 +54,6 @@ _reported: set[int] = set()
 #: the watchdog was on (a dict check per submit; a ``WeakSet`` would
 #: build a new weak reference every time).
 _pools: dict[int, weakref.ref[Any]] = {}
-#: executor id → (monotonic time it became saturated, queue size then,
-#: reported?).
-_saturated: dict[int, list[Any]] = {}
 #: code objects of the work items' ``run`` (what sampling looks for).
 _run_codes: set[Any] = set()
 #: native sampling: OS ident → [run frame, first seen, reported, callee
@@ -170,8 +169,9 @@ def unhook() -> None:
     _tasks.clear()
     _seen.clear()
     _reported.clear()
+    _seam.reset()
     _pools.clear()
-    _saturated.clear()
+    _saturation.reset()
 
 
 def _workers(pool: Any) -> list[Any]:
@@ -231,7 +231,9 @@ def _sample(now: float) -> dict[int, Any]:
         while run is not None and run.f_code not in _run_codes:
             callee = run
             run = run.f_back
-        if run is None:
+        if run is None or _ours(callee):
+            # patchguard's executor runs its tasks through futurist; it
+            # reports them itself through its seam, by their own name.
             continue
         entry = _seen.get(ident)
         if entry is None or entry[0] is not run:
@@ -243,6 +245,13 @@ def _sample(now: float) -> dict[int, Any]:
     return frames
 
 
+_PACKAGE = __file__.rsplit("/_watchdog/", 1)[0] + "/"
+
+
+def _ours(frame: Any) -> bool:
+    return frame is not None and frame.f_code.co_filename.startswith(_PACKAGE)
+
+
 def _frame_name(frame: Any) -> str:
     if frame is None:
         return "a task"
@@ -250,12 +259,6 @@ def _frame_name(frame: Any) -> str:
     name = getattr(code, "co_qualname", code.co_name)
     module = frame.f_globals.get("__name__")
     return f"{module}.{name}()" if module else f"{name}()"
-
-
-def _thread_names() -> dict[int | None, str]:
-    import threading
-
-    return {t.ident: t.name for t in threading.enumerate()}
 
 
 def check(threshold: float, now: float) -> list[Report]:
@@ -275,7 +278,7 @@ def check(threshold: float, now: float) -> list[Report]:
         entry[2] = True
         assert frames is not None
         pool = _pool_of(ident)
-        name = _thread_names().get(ident, "?")
+        name = thread_names().get(ident, "?")
         fresh.append(
             Report(
                 kind="stuck_task",
@@ -306,9 +309,16 @@ def check(threshold: float, now: float) -> list[Report]:
                 pool=pool,
             )
         )
+    owned: set[int] = set()
+    seam = sys.modules.get("patchguard.executor")
+    if seam is not None:
+        if frames is None:
+            frames = sys._current_frames()
+        fresh.extend(_seam.check(seam, threshold, now, frames, owned))
     busy = set(_seen) | {_worker_ident(r) for r in list(_tasks.values())}
     for pool in _live_pools():
-        fresh.extend(_check_pool(pool, busy, threshold, now))
+        if id(pool) not in owned:
+            fresh.extend(_check_pool(pool, busy, threshold, now))
     return fresh
 
 
@@ -322,36 +332,19 @@ def _pool_of(ident: int) -> str:
 def _check_pool(
     pool: Any, busy_idents: set[int], threshold: float, now: float
 ) -> list[Report]:
-    key = id(pool)
     try:
         limit = int(pool._max_workers)
         queued = int(pool._work_queue.qsize())
     except (AttributeError, TypeError, ValueError):
         return []
-    workers = _workers(pool)
-    busy = sum(1 for t in workers if t.ident in busy_idents)
-    if not (busy >= limit and queued > 0):
-        _saturated.pop(key, None)
-        return []
-    episode = _saturated.get(key)
-    if episode is None:
-        _saturated[key] = [now, queued, False]
-        return []
-    since, first_queued, reported = episode
-    if reported or now - since <= threshold or queued < first_queued:
-        return []
-    episode[2] = True
-    return [
-        Report(
-            kind="saturated",
-            duration=now - since,
-            threshold=threshold,
-            thread=f"{busy} worker(s)",
-            running=f"{queued} task(s) queued",
-            pool=pool_name(pool),
-            detail=(
-                f"all {limit} workers busy while the queue went from "
-                f"{first_queued} to {queued} task(s)"
-            ),
-        )
-    ]
+    busy = sum(1 for t in _workers(pool) if t.ident in busy_idents)
+    return _saturation.check(
+        ("pool", id(pool)),
+        busy >= limit and queued > 0,
+        queued,
+        pool_name(pool),
+        limit,
+        busy,
+        threshold,
+        now,
+    )
