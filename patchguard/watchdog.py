@@ -23,8 +23,9 @@ native mode.
   report with a count.
 * **Stuck task** (both modes): a task ran longer than
   ``PATCHGUARD_WATCHDOG_TASK`` seconds (default 60) in a
-  ``concurrent.futures`` or futurist thread pool: reported once with its
-  stack and its pool.  A pool whose workers are all busy while its queue
+  ``concurrent.futures`` or futurist thread pool or a
+  :func:`patchguard.executor.executor`: reported once with its stack and
+  its pool.  A pool whose workers are all busy while its queue
   grows for that long is reported once as *saturated*.
 
 Reports go to the logger ``patchguard.watchdog`` at WARNING, are counted
