@@ -31,6 +31,7 @@ import json
 import statistics
 import subprocess
 import sys
+from typing import Any
 
 from _timing import PY, env
 
@@ -193,18 +194,24 @@ WORKLOADS = {
 }
 
 
+def _child(code: str, mode: str, *args: str) -> Any:
+    """Run ``code`` in a fresh interpreter; parse its last JSON line."""
+    out = subprocess.run(
+        [PY, "-c", code, *args],
+        env=env(PATCHGUARD_MODE=mode),
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    ).stdout
+    return json.loads(out.splitlines()[-1])
+
+
 def overhead(pairs: int) -> None:
     """Print the on/off table for each workload."""
     for title, (code, mode, arg) in WORKLOADS.items():
-        out = subprocess.run(
-            [PY, "-c", HARNESS + code, str(pairs), *([arg] if arg else [])],
-            env=env(PATCHGUARD_MODE=mode),
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        ).stdout
-        samples = json.loads(out.splitlines()[-1])
+        args = [str(pairs), *([arg] if arg else [])]
+        samples = _child(HARNESS + code, mode, *args)
         names = list(samples)
         print(f"### {title}\n")
         print(
@@ -264,15 +271,7 @@ print(json.dumps({"stamp": best(stamp_cycle, 20000),
 
 def costs() -> None:
     """Print the watchdog's own cost per event, measured in isolation."""
-    out = subprocess.run(
-        [PY, "-c", COSTS],
-        env=env(PATCHGUARD_MODE="eventlet"),
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    ).stdout
-    data = json.loads(out.splitlines()[-1])
+    data = _child(COSTS, "eventlet")
     # At threshold 0.1 s: a stamp every 12.5 ms (80/s); the thread looks
     # when a stamp would turn late and at least every 50 ms (<= 20/s).
     stamp = data["stamp"] * 80 * 100
@@ -288,15 +287,7 @@ def costs() -> None:
 
 def latency() -> None:
     """Print how long after a hub block starts the report arrives."""
-    out = subprocess.run(
-        [PY, "-c", LATENCY],
-        env=env(PATCHGUARD_MODE="eventlet"),
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    ).stdout
-    values = json.loads(out.splitlines()[-1])
+    values = _child(LATENCY, "eventlet")
     print("### detection latency (threshold 0.1 s, 8 blocks of 0.6 s)\n")
     if not values:
         print("no stall detected: FAILED\n")

@@ -194,34 +194,36 @@ def _arm_uwsgi_postfork() -> None:
     _uwsgi_armed = True
 
 
+def _detach() -> Running | None:
+    """Forget the running watchdog and remove its hooks; return it."""
+    global current, _last_stall
+    running, current = current, None
+    if running is not None:
+        _hub.unwatch_all()
+        _tasks.unhook()
+        _last_stall = None
+    return running
+
+
 def _after_fork() -> None:
     # A forked child (uWSGI and oslo.service workers, multiprocessing's
     # fork) has no watchdog thread: only the forking thread survives.
     # Start a new one, watching the child's hub, with the same settings.
-    global current, _last_stall
-    running, current = current, None
-    if running is None:
-        return
-    _hub.unwatch_all()
-    _tasks.unhook()
-    _last_stall = None
-    start(running.threshold, running.task_threshold, armed=False)
+    running = _detach()
+    if running is not None:
+        start(running.threshold, running.task_threshold, armed=False)
 
 
 def stop() -> None:
     """Stop the thread and unhook everything (idempotent)."""
-    global current, _last_stall
-    running, current = current, None
+    running = _detach()
     if running is None:
         return
-    _hub.unwatch_all()
-    _tasks.unhook()
     running.stop_lock.release()
     if running.thread is not None and (
         running.ident != _native_thread_module().get_ident()
     ):
         running.thread.join(10)
-    _last_stall = None
 
 
 def _uwsgi_master() -> bool:

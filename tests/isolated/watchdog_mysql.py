@@ -2,7 +2,7 @@
 
 argv[1]: ``MySQLdb`` (the C driver: blocks the hub) or ``pymysql`` (pure
 Python over the green socket: does not).  The server comes from
-WD_DB_HOST/PORT/USER/PASSWORD/NAME; PATCHGUARD_WATCHDOG=0.2."""
+WD_DB_HOST/PORT/USER/PASSWORD/NAME; PATCHGUARD_WATCHDOG=0.5."""
 
 import os
 import sys
