@@ -1,7 +1,7 @@
 """A healthy green echo server under load, then an idle hub: no report.
 
 20 client greenthreads each make 300 round trips to an eventlet echo
-server on 127.0.0.1; PATCHGUARD_WATCHDOG=0.1."""
+server on 127.0.0.1; PATCHGUARD_WATCHDOG=0.2."""
 
 import patchguard.bootstrap  # noqa: F401
 import watchdog_common
