@@ -77,7 +77,8 @@ _watched: dict[int, HubWatch] = {}
 DIVISOR = 8
 _period = 0.0125
 _active = False
-#: hub classes whose ``run`` is wrapped → the original ``run``.
+#: hub classes whose ``run`` is wrapped → their own ``run`` before (None
+#: when it was inherited).
 _wrapped_runs: dict[type, Any] = {}
 
 
@@ -102,11 +103,12 @@ def _watch(hub: Any, armed: bool = False) -> None:
 
 
 def _wrap_run(cls: type) -> None:
+    # The concrete hub class gets the wrapper even when ``run`` is
+    # inherited (the default epolls hub takes BaseHub's); :func:`unwatch_all`
+    # then deletes it again instead of pinning the base's function.
     if cls in _wrapped_runs:
         return
-    original = cls.__dict__.get("run")
-    if original is None:
-        return
+    original = cls.run  # type: ignore[attr-defined]
 
     def run(self: Any, *args: Any, **kwargs: Any) -> Any:
         if _active:
@@ -114,7 +116,7 @@ def _wrap_run(cls: type) -> None:
         return original(self, *args, **kwargs)
 
     run.__wrapped__ = original  # type: ignore[attr-defined]
-    _wrapped_runs[cls] = original
+    _wrapped_runs[cls] = cls.__dict__.get("run")
     cls.run = run  # type: ignore[attr-defined]
 
 
@@ -187,7 +189,10 @@ def unwatch_all() -> None:
     _active = False
     _watched.clear()
     for cls, original in _wrapped_runs.items():
-        cls.run = original  # type: ignore[attr-defined]
+        if original is None:
+            del cls.run  # type: ignore[attr-defined]
+        else:
+            cls.run = original  # type: ignore[attr-defined]
     _wrapped_runs.clear()
     global _greenthread_init
     module = sys.modules.get("eventlet.greenthread")
