@@ -43,6 +43,14 @@ def _run_tasks(script: str, mode: str) -> dict[str, Any]:
     return data
 
 
+def _green_env(hub: str, threshold: str) -> dict[str, str]:
+    """Eventlet mode on the ``hub`` ("default"/"asyncio"), watchdog on."""
+    env = {**EVENTLET, "PATCHGUARD_WATCHDOG": threshold}
+    if hub == "asyncio":
+        env["EVENTLET_HUB"] = "asyncio"
+    return env
+
+
 def _stalls(data: dict[str, Any]) -> list[dict[str, Any]]:
     return [r for r in data["reports"] if r["kind"] == "stall"]
 
@@ -168,9 +176,7 @@ def test_cpu_loop_reported_once(hub: str) -> None:
     """A pure-Python CPU loop in a greenthread: one stall report, stack
     ending at the loop, on the default and the asyncio hub; the idle hub
     after it adds nothing."""
-    env = {**EVENTLET, "PATCHGUARD_WATCHDOG": "0.2"}
-    if hub == "asyncio":
-        env["EVENTLET_HUB"] = "asyncio"
+    env = _green_env(hub, "0.2")
     data = _run("watchdog_cpu.py", **env).json()
     stalls = _stalls(data)
     assert len(stalls) == 1, data
@@ -235,9 +241,7 @@ def test_mysql_driver(mariadb_server: Any, driver: str) -> None:
 def test_healthy_echo_server_and_idle_hub(hub: str) -> None:
     """6,000 green echo round trips then an idle second: no report (at
     0.2 s: a loaded CI machine can deschedule a process for 0.1 s)."""
-    env = {**EVENTLET, "PATCHGUARD_WATCHDOG": "0.2"}
-    if hub == "asyncio":
-        env["EVENTLET_HUB"] = "asyncio"
+    env = _green_env(hub, "0.2")
     result = _run("watchdog_echo.py", **env)
     data = result.json()
     assert data["ok"] == 6000
@@ -482,9 +486,7 @@ def test_patchguard_executor(mode: str) -> None:
 def test_hub_of_another_thread(hub: str) -> None:
     """A hub first run in another OS thread after the watchdog started is
     watched: its stall is reported with that thread and the loop line."""
-    env = {**EVENTLET, "PATCHGUARD_WATCHDOG": "0.2"}
-    if hub == "asyncio":
-        env["EVENTLET_HUB"] = "asyncio"
+    env = _green_env(hub, "0.2")
     data = _run("watchdog_off_main.py", **env).json()
     stalls = _stalls(data)
     assert len(stalls) == 1, data
