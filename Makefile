@@ -16,6 +16,8 @@ $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
+	bash .ci/host-deps.sh
+	$(PY) -m pip install -q -e '.[mysql]' || echo "mysqlclient not built: the MySQLdb watchdog test will skip"
 	touch $@
 
 demo: $(STAMP)

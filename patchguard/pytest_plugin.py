@@ -41,6 +41,8 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Generator
+from typing import Any
 
 import pytest
 
@@ -60,6 +62,8 @@ EXPECTS = ("eventlet", "native", "any")
 MODES = ("eventlet", "native")
 #: marker → the mode it needs.
 MARKERS = {"eventlet_only": "eventlet", "native_only": "native"}
+#: the marker running a test under :func:`patchguard.watchdog.no_stall`.
+NO_STALL = "patchguard_no_stall"
 #: Seconds a test's threads get to finish after its teardown before they
 #: count as leaked (a stopped-but-not-joined thread needs a moment).
 LEAK_GRACE = 0.5
@@ -236,8 +240,40 @@ def pytest_configure(config: pytest.Config) -> None:
             f"{name}: run only when the process is in {mode} mode "
             f"(skipped, with the reason, otherwise)",
         )
+    config.addinivalue_line(
+        "markers",
+        f"{NO_STALL}(threshold=0.1): fail the test when the eventlet hub "
+        f"stalls for longer than threshold seconds in its body "
+        f"(patchguard.watchdog.no_stall)",
+    )
     if _settings(config).strict:
         config.pluginmanager.register(LeakWatch(), "patchguard-leakwatch")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, None]:
+    """Run a ``patchguard_no_stall`` test's body under ``no_stall``.
+
+    The test fails with :class:`patchguard.watchdog.StallError`, whose
+    message is the stall report.
+    """
+    mark = item.get_closest_marker(NO_STALL)
+    if mark is None:
+        yield
+        return
+    from patchguard import watchdog
+
+    threshold = mark.kwargs.get(
+        "threshold", mark.args[0] if mark.args else 0.1
+    )
+    scope = watchdog.no_stall(threshold)
+    scope.__enter__()
+    outcome = yield
+    try:
+        scope.__exit__(None, None, None)
+    except watchdog.StallError as exc:
+        if outcome.excinfo is None:
+            outcome.force_exception(exc)
 
 
 def header(current: _state.PatchState) -> str:
