@@ -54,8 +54,14 @@ PATTERN_CASES = [
         "from oslo_service import backend\n"
         "backend.init_backend(backend.BackendType.EVENTLET)",
     ),
-    ("mock-eventlet", "from unittest import mock\nmock.patch('eventlet.spawn')"),
-    ("mock-eventlet", "import mock\n@mock.patch('eventlet.sleep')\ndef t(): 0"),
+    (
+        "mock-eventlet",
+        "from unittest import mock\nmock.patch('eventlet.spawn')",
+    ),
+    (
+        "mock-eventlet",
+        "import mock\n@mock.patch('eventlet.sleep')\ndef t(): 0",
+    ),
     (
         "mock-eventlet",
         "import fixtures\nfixtures.MockPatch('oslo_utils.eventletutils.x')",
@@ -83,9 +89,12 @@ def test_every_pattern_has_a_case_code_and_recipe() -> None:
     codes = [p.code for p in PATTERNS.values()]
     assert len(set(codes)) == len(codes)
     assert all(p.recipe and p.title for p in PATTERNS.values())
-    doc = (Path(__file__).parent.parent / "doc/source/migration.rst").read_text()
+    doc = (
+        Path(__file__).parent.parent / "doc/source/migration.rst"
+    ).read_text()
     for p in PATTERNS.values():
-        assert p.code in doc and f"``{p.id}``" in doc, p.id
+        assert p.code in doc, p.id
+        assert f"``{p.id}``" in doc, p.id
 
 
 @pytest.mark.parametrize(
@@ -233,7 +242,8 @@ def test_json_document_and_exclude(tmp_path: Path) -> None:
     res = run_isolated("-m patchguard", "scan", "--json", str(pkg))
     doc = json.loads(res.stdout)
     assert doc["schema"] == "patchguard-scan/1"
-    assert doc["total"] == 6 and doc["files"] == 4
+    assert doc["total"] == 6
+    assert doc["files"] == 4
     assert doc["counts"] == {
         "import": 1,
         "monkey-patch": 1,
@@ -242,8 +252,10 @@ def test_json_document_and_exclude(tmp_path: Path) -> None:
         "mock-eventlet": 1,
     }
     use = next(u for u in doc["uses"] if u["pattern"] == "wsgi")
-    assert use["code"] == "PGE108" and use["module"] == "svc.server"
-    assert use["line"] == 2 and use["text"] == "from eventlet import wsgi"
+    assert use["code"] == "PGE108"
+    assert use["module"] == "svc.server"
+    assert use["line"] == 2
+    assert use["text"] == "from eventlet import wsgi"
     assert set(doc["patterns"]) == set(PATTERNS)
     for glob in ("tests", "*/tests/*", "test_*.py"):
         res = run_isolated(
@@ -262,17 +274,24 @@ def test_baseline_exit_codes(tmp_path: Path) -> None:
     base.write_text(
         run_isolated("-m patchguard", "scan", "--json", str(pkg)).stdout
     )
-    res = run_isolated("-m patchguard", "scan", "--baseline", str(base), str(pkg))
+    res = run_isolated(
+        "-m patchguard", "scan", "--baseline", str(base), str(pkg)
+    )
     assert res.returncode == 0, res.stdout
     assert "0 added, 0 removed" in res.stdout
 
     server = pkg / "server.py"
     server.write_text("# moved down\n" + server.read_text())
-    res = run_isolated("-m patchguard", "scan", "--baseline", str(base), str(pkg))
-    assert res.returncode == 0 and "0 added, 0 removed" in res.stdout
+    res = run_isolated(
+        "-m patchguard", "scan", "--baseline", str(base), str(pkg)
+    )
+    assert res.returncode == 0
+    assert "0 added, 0 removed" in res.stdout
 
     server.write_text(server.read_text().replace("pool2 = ", "# "))
-    res = run_isolated("-m patchguard", "scan", "--baseline", str(base), str(pkg))
+    res = run_isolated(
+        "-m patchguard", "scan", "--baseline", str(base), str(pkg)
+    )
     assert res.returncode == 0, res.stdout
     assert "0 added, 1 removed" in res.stdout
 
@@ -288,7 +307,11 @@ def test_baseline_exit_codes(tmp_path: Path) -> None:
     (tmp_path / "junk.json").write_text("{}")
     for bad in ("junk.json", "missing.json"):
         res = run_isolated(
-            "-m patchguard", "scan", "--baseline", str(tmp_path / bad), str(pkg)
+            "-m patchguard",
+            "scan",
+            "--baseline",
+            str(tmp_path / bad),
+            str(pkg),
         )
         assert res.returncode == 2
         assert bad in res.stderr

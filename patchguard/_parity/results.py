@@ -184,15 +184,32 @@ def table(modes: Iterable[str], differences: Sequence[Difference]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def verdict(rcs: Sequence[int], differences: Sequence[Difference]) -> int:
+def verdict(
+    rcs: Sequence[int],
+    runs: Mapping[str, Outcomes],
+    differences: Sequence[Difference],
+) -> int:
     """Return the exit status of a dual-mode run.
 
     :param rcs: each run's exit status.
+    :param runs: mode -> outcomes.
     :param differences: what :func:`compare` returned.
-    :returns: 1 when a test not marked mode-specific differs; otherwise
-        the first run's status that is not 0 (a test failing in every
-        mode still fails the run), or 0.
+    :returns: 1 when a test not marked mode-specific differs; else a
+        run's status other than 0 and 1 (pytest's 2 for collection
+        errors, 4 for usage errors...); else 1 when a test failed that is
+        not an allowed difference (failing in every mode still fails),
+        or a run failed without reporting a single test; else 0.
     """
     if any(not d.allowed for d in differences):
         return 1
-    return next((rc for rc in rcs if rc != 0), 0)
+    other = [rc for rc in rcs if rc not in (0, 1)]
+    if other:
+        return other[0]
+    allowed = {d.test for d in differences}
+    for outcomes in runs.values():
+        for test, outcome in outcomes.by_test.items():
+            if outcome in _BAD and test not in allowed:
+                return 1
+    if any(rc and not o.by_test for rc, o in zip(rcs, runs.values(), strict=True)):
+        return 1
+    return 0

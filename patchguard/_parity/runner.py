@@ -7,6 +7,7 @@ at start-up, exactly as a service does.
 
 from __future__ import annotations
 
+import collections
 import os
 import sys
 
@@ -98,16 +99,18 @@ def run_modes(
         runs[mode] = outcomes
         rcs.append(rc)
     differences = _results.compare(runs, allow)
-    summary = ", ".join(
-        f"{mode}: {len(runs[mode].by_test)} tests, exit {rc}"
-        for mode, rc in zip(modes, rcs, strict=True)
-    )
-    sys.stdout.write(f"patchguard: {summary}\n")
+    for mode, rc in zip(modes, rcs, strict=True):
+        counts = collections.Counter(runs[mode].by_test.values())
+        detail = ", ".join(f"{n} {o}" for o, n in sorted(counts.items()))
+        sys.stdout.write(
+            f"patchguard: {mode}: {len(runs[mode].by_test)} tests "
+            f"({detail or 'none'}), exit {rc}\n"
+        )
     sys.stdout.write(
         _results.table(modes, differences)
         or "patchguard: no test differs between modes\n"
     )
-    return _results.verdict(rcs, differences)
+    return _results.verdict(rcs, runs, differences)
 
 
 def is_child() -> bool:

@@ -10,7 +10,8 @@ PGE code or a prefix of one: ``--select=PGE104`` (that code only),
 ``extend-select = PGE103,PGE104`` (those, next to the usual codes),
 ``extend-select = PGE`` (all of them).  flake8's own ``off_by_default``
 is not used: it makes ``select`` unable to turn a code on, and its
-``enable-extensions`` switch is all-or-nothing for one entry point.  ``# noqa: PGE101`` works as for any flake8 code.
+``enable-extensions`` switch is all-or-nothing for one entry point.
+``# noqa: PGE101`` works as for any flake8 code.
 
 The checks are exactly ``patchguard scan``'s: the same walker over the
 tree flake8 already parsed.
