@@ -210,6 +210,8 @@ def verdict(
         for test, outcome in outcomes.by_test.items():
             if outcome in _BAD and test not in allowed:
                 return 1
-    if any(rc and not o.by_test for rc, o in zip(rcs, runs.values(), strict=True)):
+    if any(
+        rc and not o.by_test for rc, o in zip(rcs, runs.values(), strict=True)
+    ):
         return 1
     return 0
