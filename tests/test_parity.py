@@ -112,35 +112,32 @@ def test_modes_report_the_order_dependent_test(run: Runner) -> None:
     assert result.ret == 1
 
 
-def test_modes_compose_with_k_and_markers(run: Runner) -> None:
-    """-k and -m reach both runs; with the differing test deselected no
-    test differs and the status is the runs' own (0)."""
-    result = run("--patchguard-modes=eventlet,native", "-k", "stable")
+def test_modes_compose_with_k_markers_and_allowance(run: Runner) -> None:
+    """-k and -m reach both runs; an allowed (marked) difference alone
+    leaves the status 0."""
+    result = run(
+        "--patchguard-modes=eventlet,native",
+        "-k",
+        "known or stable",
+        "-m",
+        "slowish or patchguard_mode_specific",
+    )
     result.stdout.fnmatch_lines(
         [
-            "patchguard: eventlet: 1 tests (1 passed), exit 0",
-            "patchguard: native: 1 tests (1 passed), exit 0",
-            "patchguard: no test differs between modes",
+            "patchguard: eventlet: 2 tests (2 passed), exit 0",
+            "patchguard: native: 2 tests (1 failed, 1 passed), exit 1",
+            "*test_green_order_known *passed*failed*mode-specific (allowed)",
         ]
     )
-    assert result.ret == 0
-    result = run("--patchguard-modes", "native,eventlet", "-m", "slowish")
-    result.stdout.fnmatch_lines(["patchguard: run 1/2: mode=native"])
-    assert result.ret == 0
-    result = run("--patchguard-modes=eventlet,native", "-k", "known")
-    result.stdout.fnmatch_lines(["*test_green_order_known*allowed*"])
     assert result.ret == 0
 
 
 def test_modes_compose_with_x_and_strict(
     run: Runner, pytester: pytest.Pytester
 ) -> None:
-    """-x stops each run at its first failure (a test failing everywhere
-    is no difference, the status is 1); --patchguard-strict applies in each
-    child (a leaked thread fails in both modes)."""
-    result = run("--patchguard-modes=eventlet,native", "-x", "-k", "every")
-    result.stdout.fnmatch_lines(["patchguard: no test differs between modes"])
-    assert result.ret == 1
+    """-x and --patchguard-strict apply in each child: the leaked thread
+    fails its test in both modes and -x stops each run there; failing in
+    every mode is no difference, yet the status is 1."""
     pytester.makepyfile(
         test_leak="""
         import threading, time
@@ -151,11 +148,18 @@ def test_modes_compose_with_x_and_strict(
     result = run(
         "--patchguard-modes=eventlet,native",
         "--patchguard-strict",
+        "-x",
         "-k",
-        "leaks",
+        "leaks or every",
     )
-    result.stdout.fnmatch_lines(["*left 1 thread(s) running after teardown*"])
-    assert result.stdout.str().count("left 1 thread(s) running") >= 2
+    result.stdout.fnmatch_lines(
+        [
+            "*left 1 thread(s) running after teardown*",
+            "patchguard: eventlet: 1 tests (1 error), exit 1",
+            "patchguard: native: 1 tests (1 error), exit 1",
+            "patchguard: no test differs between modes",
+        ]
+    )
     assert result.ret == 1
 
 
@@ -197,11 +201,18 @@ def _stestr() -> str:
 
 def test_parity_stestr_subunit(tmp_path: Path) -> None:
     """parity runs a stestr suite once per mode, reads its subunit stream
-    and lists the order-dependent test (exit 1); --mode-specific allows it
-    (exit 0)."""
+    and lists the order-dependent test (exit 1)."""
     suite = _suite(tmp_path)
-    cmd = ("--", _stestr(), "run", "--subunit")
-    res = run_isolated("-m patchguard", "parity", *cmd, cwd=suite, timeout=180)
+    res = run_isolated(
+        "-m patchguard",
+        "parity",
+        "--",
+        _stestr(),
+        "run",
+        "--subunit",
+        cwd=suite,
+        timeout=180,
+    )
     assert res.returncode == 1, res.stdout + res.stderr
     assert "patchguard: eventlet: 3 tests (2 passed, 1 skipped)" in res.stdout
     assert "patchguard: native: 3 tests (1 failed, 1 passed, 1 skipped)" in (
@@ -211,17 +222,26 @@ def test_parity_stestr_subunit(tmp_path: Path) -> None:
         x for x in res.stdout.splitlines() if "test_started_thread" in x
     )
     assert line.split()[1:] == ["passed", "failed", "DIFFERS"]
-    res = run_isolated(
-        "-m patchguard",
-        "parity",
-        "--mode-specific",
-        "*test_started_thread*",
-        *cmd,
-        cwd=suite,
-        timeout=180,
-    )
-    assert res.returncode == 0, res.stdout
-    assert "mode-specific (allowed)" in res.stdout
+
+
+def test_mode_specific_globs_and_verdict() -> None:
+    """--mode-specific globs allow a difference; the status is then that of
+    the tests failing everywhere (1) or 0; a run's status 2+ wins."""
+    from patchguard._parity import results as r
+
+    runs = {
+        "eventlet": r.Outcomes({"a.order": "passed", "b": "passed"}),
+        "native": r.Outcomes({"a.order": "failed", "b": "skipped"}),
+    }
+    diffs = r.compare(runs)
+    assert [(d.test, d.allowed) for d in diffs] == [("a.order", False)]
+    assert r.verdict([0, 1], runs, diffs) == 1
+    allowed = r.compare(runs, ["*order"])
+    assert [(d.test, d.allowed) for d in allowed] == [("a.order", True)]
+    assert r.verdict([0, 1], runs, allowed) == 0
+    assert r.verdict([0, 2], runs, allowed) == 2
+    runs["native"].by_test["c"] = runs["eventlet"].by_test["c"] = "error"
+    assert r.verdict([1, 1], runs, allowed) == 1
 
 
 def test_parity_junit_and_project_switch(tmp_path: Path) -> None:
@@ -253,7 +273,8 @@ def test_parity_junit_and_project_switch(tmp_path: Path) -> None:
         timeout=120,
     )
     assert res.returncode == 1, res.stdout + res.stderr
-    rows = [x.split() for x in res.stdout.splitlines() if x.startswith("  ")]
+    table = res.stdout.split("differ between modes")[1].splitlines()[1:]
+    rows = [x.split() for x in table]
     assert rows == [
         ["test", "eventlet", "native", "note"],
         ["test_env::test_native_only", "failed", "passed", "DIFFERS"],

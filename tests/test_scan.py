@@ -14,6 +14,10 @@ import pytest
 from patchguard.scan import PATTERNS, report, scan_source
 from tests.helpers import clean_env, run_isolated
 
+# The CLI and flake8 run in fresh interpreters; the matrix also checks
+# the walker against each Python's own ast.
+pytestmark = pytest.mark.isolated
+
 # One snippet per pattern; the expected use is on the snippet's last line
 # (not counting a decorated function's ``def`` line).
 PATTERN_CASES = [
