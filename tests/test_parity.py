@@ -7,7 +7,6 @@ interpreter of its own.
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from collections.abc import Callable
@@ -15,19 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import run_isolated
+from tests.helpers import run_isolated, scrub_env
 
 pytest_plugins = ["pytester"]
 pytestmark = pytest.mark.isolated
 
-_SCRUB = (
-    "PATCHGUARD_",
-    "DISABLE_EVENTLET_PATCHING",
-    "OS_",
-    "PYTEST_ADDOPTS",
-    "PYTEST_PLUGINS",
-    "PYTEST_CURRENT_TEST",
-)
 DATA = Path(__file__).parent / "data"
 
 # A suite whose first test depends on green scheduling order: once the
@@ -72,10 +63,7 @@ Runner = Callable[..., pytest.RunResult]
 @pytest.fixture
 def run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Runner:
     """Run pytest in a subprocess, scrubbed environment, suite written."""
-    for name in list(os.environ):
-        if name.startswith(_SCRUB):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("EVENTLET_TESTS", "1")
+    scrub_env(monkeypatch)
     pytester.makepyfile(test_suite=SUITE)
     pytester.makeini("[pytest]\nmarkers =\n    slowish: a marker\n")
 
