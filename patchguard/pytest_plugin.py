@@ -221,10 +221,12 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
 
 
 def _modes(options: object) -> str | None:
-    from patchguard._parity import runner as _runner
-
     value = getattr(options, "patchguard_modes", None)
-    return None if value is None or _runner.is_child() else str(value)
+    if value is None:
+        return None
+    from patchguard import _parity
+
+    return None if _parity.is_child() else str(value)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -304,11 +306,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     Collection is over, so the mode is final; one pass over the items
     costs less than a check in every test's setup.
     """
-    from patchguard._parity import pytest_modes
+    from patchguard import _parity
 
+    if _parity.is_child():
+        from patchguard._parity import pytest_modes
+
+        for item in items:
+            pytest_modes.mark_mode_specific(item)
     effective: tuple[str, str] | None = None
     for item in items:
-        pytest_modes.mark_mode_specific(item)
         for mark in item.iter_markers():
             needed = MARKERS.get(mark.name)
             if needed is None:

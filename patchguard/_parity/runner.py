@@ -8,11 +8,11 @@ at start-up, exactly as a service does.
 from __future__ import annotations
 
 import collections
-import os
 import sys
 
 from patchguard._decision import policy as _policy
 from patchguard._errors import ConfigError
+from patchguard._parity import CHILD_VAR
 from patchguard._parity import results as _results
 
 TYPE_CHECKING = False
@@ -20,10 +20,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
 MODES = ("eventlet", "native")
-#: Set in every child run, so a child never starts runs of its own (an
-#: inherited ``PYTEST_ADDOPTS=--patchguard-modes=...`` would otherwise
-#: recurse).
-CHILD_VAR = "PATCHGUARD_PARITY_CHILD"
 
 
 def parse_modes(name: str, value: str) -> list[str]:
@@ -111,8 +107,3 @@ def run_modes(
         or "patchguard: no test differs between modes\n"
     )
     return _results.verdict(rcs, runs, differences)
-
-
-def is_child() -> bool:
-    """Return whether this process is one of a dual-mode run's children."""
-    return bool(os.environ.get(CHILD_VAR))
