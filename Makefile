@@ -8,6 +8,10 @@ STAMP := $(VENV)/.installed-dev
 
 .PHONY: demo test lint typecheck unit matrix docs bench clean hosts-deps
 
+# Real OpenStack services (nova, ceilometer, cinder) for the native-first
+# tests: one venv per machine, shared by every clone and CI run on it.
+export PATCHGUARD_SERVICES_CACHE ?= $(HOME)/.cache/patchguard/native-services
+
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
@@ -34,8 +38,8 @@ hosts-deps:
 # the plugin's --patchguard-modes, which also fails on any test whose
 # outcome differs between the modes.
 unit: $(STAMP) hosts-deps
-	$(PY) -m pytest -m "isolated or hosts"
-	$(PY) -m pytest -m "not isolated and not hosts" --patchguard-modes=native,eventlet --patchguard-strict
+	$(PY) -m pytest -m "isolated or hosts or services"
+	$(PY) -m pytest -m "not isolated and not hosts and not services" --patchguard-modes=native,eventlet --patchguard-strict
 
 # The isolated scenarios on every other Python the machine has.
 matrix: $(STAMP)

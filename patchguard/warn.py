@@ -57,6 +57,19 @@ class ForkWarning(PatchGuardWarning):
     """fork() would duplicate greenthreads or strand native threads."""
 
 
+class EventletImportWarning(PatchGuardWarning):
+    """eventlet was imported in native mode; names the import chain."""
+
+
+class SpawnWarning(PatchGuardWarning):
+    """An object a spawned worker needs does not pickle (so it forks)."""
+
+
+class BackendMismatchWarning(PatchGuardWarning):
+    """oslo.service's backend or oslo.messaging's executor disagrees with
+    the process's mode."""
+
+
 CATEGORIES = (
     PatchGuardWarning,
     EarlyThreadWarning,
@@ -67,6 +80,9 @@ CATEGORIES = (
     UnpatchedDriverWarning,
     WSGIHostWarning,
     ForkWarning,
+    EventletImportWarning,
+    SpawnWarning,
+    BackendMismatchWarning,
 )
 
 
@@ -121,7 +137,14 @@ def emit(findings: Iterable[Finding], frame: FrameType | None) -> None:
         # warnings would fail looking for it.
         source_globals = (
             module_globals
-            if hasattr(loader, "get_source") and not (isinstance(loader, type))
+            if hasattr(loader, "get_source")
+            and not isinstance(loader, type)
+            # ``python -m pkg.mod`` runs as __main__ with pkg.mod's loader,
+            # which refuses get_source("__main__"): read the file instead.
+            and not (
+                module_globals.get("__name__") == "__main__"
+                and module_globals.get("__spec__") is not None
+            )
             else None
         )
         warnings.warn_explicit(
