@@ -191,6 +191,13 @@ class PatchState:
         self.findings: list[Any] = []
 
     @property
+    def watchdog(self) -> dict[str, int]:
+        """The watchdog's counts: ``stalls`` (every stall, merged repeats
+        included), ``stall_reports`` (distinct reports), ``stuck_tasks``
+        and ``saturated`` (read live)."""
+        return dict(watchdog_counts)
+
+    @property
     def patched(self) -> frozenset[str]:
         """The eventlet option names really in effect (read live)."""
         return patched_options()
@@ -296,6 +303,7 @@ class PatchState:
             "hub": self.hub,
             "late_patches": [_plain(c) for c in self.late_patches],
             "findings": [_plain(f) for f in self.findings],
+            "watchdog": self.watchdog,
             "oslo_backend": self.oslo_backend,
             "eventlet_imported_by": self.eventlet_imported_by,
             "allow_eventlet": sorted(self.allow_eventlet),
@@ -353,6 +361,16 @@ def on_hub_thread() -> bool:
     local = getattr(hubs, "_threadlocal", None)
     return getattr(local, "hub", None) is not None
 
+
+#: What the watchdog found so far, process-wide (it may run before and
+#: across a bootstrap, so it is not per PatchState); private, written only
+#: by :mod:`patchguard._watchdog.monitor`.
+watchdog_counts = {
+    "stalls": 0,
+    "stall_reports": 0,
+    "stuck_tasks": 0,
+    "saturated": 0,
+}
 
 #: The recorded state (private).
 _current = PatchState()

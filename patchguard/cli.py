@@ -18,6 +18,12 @@
 ``check [--json] --spawn MODULE:ATTR``
     import MODULE, take ATTR (calling it when it is a function) and name
     every attribute path that would not pickle for a ``spawn`` worker.
+``scan PATH... [--json] [--baseline FILE] [--exclude GLOB]``
+    classify the eventlet uses in source trees
+    (:mod:`patchguard.scan.command`).
+``parity [--project NAME] -- COMMAND...``
+    run a test command once per mode and compare the outcomes
+    (:mod:`patchguard._parity.command`).
 
 ``TARGET`` is ``-m MODULE``, a script, ``MODULE:FUNCTION`` or an
 installed console-script name (see :mod:`patchguard._cli.target`).
@@ -52,6 +58,8 @@ usage: patchguard report [--json]
        patchguard run --watch TARGET [ARGS...]
        patchguard check [--json] [--timeout SECONDS] TARGET [ARGS...]
        patchguard check [--json] --spawn MODULE:ATTR
+       patchguard scan PATH... [--json] [--baseline FILE] [--exclude GLOB]
+       patchguard parity [--project NAME] -- COMMAND...
 TARGET: -m MODULE | SCRIPT | MODULE:FUNCTION | CONSOLE_SCRIPT
 """
 __all__ = ["EXIT_HAZARD", "EXIT_OK", "EXIT_USAGE", "main", "main_exit"]
@@ -309,6 +317,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(rest)
         if verb == "check":
             return _check(rest)
+        if verb == "scan":
+            from patchguard.scan import command as _scan
+
+            return _scan.main(rest)
+        if verb == "parity":
+            from patchguard._parity import command as _parity
+
+            return _parity.main(rest)
         raise _Syntax(f"unknown command {verb!r}", "COMMAND", verb)
     except (UsageError, ConfigError) as exc:
         usage = USAGE if isinstance(exc, _Syntax) else ""

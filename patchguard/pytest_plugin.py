@@ -18,6 +18,11 @@ It never patches and never imports eventlet unless asked to:
 ``--patchguard-mode={eventlet,native}``
     set ``PATCHGUARD_MODE`` (the command line wins over the environment)
     and bootstrap as above: run the same suite once per mode.
+``--patchguard-modes=eventlet,native``
+    run the suite once per mode, each in a fresh interpreter, and print
+    the tests whose outcome differs (exit status 1 when one does, unless
+    marked ``@pytest.mark.patchguard_mode_specific``); see
+    :mod:`patchguard._parity.pytest_modes`.
 ``--patchguard-expect={eventlet,native,any}``
     (env ``PATCHGUARD_EXPECT``, ini ``patchguard_expect``; command line >
     env > ini > ``any``): once collection has imported every conftest and
@@ -41,6 +46,8 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Generator
+from typing import Any
 
 import pytest
 
@@ -60,6 +67,8 @@ EXPECTS = ("eventlet", "native", "any")
 MODES = ("eventlet", "native")
 #: marker → the mode it needs.
 MARKERS = {"eventlet_only": "eventlet", "native_only": "native"}
+#: the marker running a test under :func:`patchguard.watchdog.no_stall`.
+NO_STALL = "patchguard_no_stall"
 #: Seconds a test's threads get to finish after its teardown before they
 #: count as leaked (a stopped-but-not-joined thread needs a moment).
 LEAK_GRACE = 0.5
@@ -111,6 +120,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="run the suite in this mode: sets PATCHGUARD_MODE and implies "
         "--patchguard-bootstrap",
+    )
+    group.addoption(
+        "--patchguard-modes",
+        default=None,
+        metavar="MODES",
+        help="run the suite once per mode (e.g. eventlet,native), each in "
+        "a fresh interpreter, and report tests whose outcome differs",
     )
     group.addoption(
         "--patchguard-strict",
@@ -212,10 +228,35 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     """
     settings = _resolve(early_config, early_config.known_args_namespace)
     early_config.stash[_SETTINGS] = settings
+    if _modes(early_config.known_args_namespace):
+        return  # the children decide their modes; this process runs none
     if settings.mode is not None:
         os.environ[_policy.MODE_VAR] = settings.mode
     if settings.bootstrap:
         _bootstrap(early_config)
+
+
+def _modes(options: object) -> str | None:
+    value = getattr(options, "patchguard_modes", None)
+    if value is None:
+        return None
+    from patchguard import _parity
+
+    return None if _parity.is_child() else str(value)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    """With ``--patchguard-modes``, run one child pytest per mode instead."""
+    value = _modes(config.option)
+    if value is None:
+        return None
+    from patchguard._parity import pytest_modes
+
+    try:
+        return pytest_modes.run(config, value)
+    except ConfigError as exc:
+        raise pytest.UsageError(f"patchguard: {exc}") from exc
 
 
 def _settings(config: pytest.Config) -> Settings:
@@ -236,8 +277,45 @@ def pytest_configure(config: pytest.Config) -> None:
             f"{name}: run only when the process is in {mode} mode "
             f"(skipped, with the reason, otherwise)",
         )
+    config.addinivalue_line(
+        "markers",
+        f"{NO_STALL}(threshold=0.1): fail the test when the eventlet hub "
+        f"stalls for longer than threshold seconds in its body "
+        f"(patchguard.watchdog.no_stall)",
+    )
+    config.addinivalue_line(
+        "markers",
+        "patchguard_mode_specific: the outcome may differ between modes "
+        "(--patchguard-modes reports it but does not fail the run)",
+    )
     if _settings(config).strict:
         config.pluginmanager.register(LeakWatch(), "patchguard-leakwatch")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, None]:
+    """Run a ``patchguard_no_stall`` test's body under ``no_stall``.
+
+    The test fails with :class:`patchguard.watchdog.StallError`, whose
+    message is the stall report.
+    """
+    mark = item.get_closest_marker(NO_STALL)
+    if mark is None:
+        yield
+        return
+    from patchguard import watchdog
+
+    threshold = mark.kwargs.get(
+        "threshold", mark.args[0] if mark.args else 0.1
+    )
+    scope = watchdog.no_stall(threshold)
+    scope.__enter__()
+    outcome = yield
+    try:
+        scope.__exit__(None, None, None)
+    except watchdog.StallError as exc:
+        if outcome.excinfo is None:
+            outcome.force_exception(exc)
 
 
 def header(current: _state.PatchState) -> str:
@@ -277,6 +355,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     Collection is over, so the mode is final; one pass over the items
     costs less than a check in every test's setup.
     """
+    from patchguard import _parity
+
+    if _parity.is_child():
+        from patchguard._parity import pytest_modes
+
+        for item in items:
+            pytest_modes.mark_mode_specific(item)
     effective: tuple[str, str] | None = None
     for item in items:
         for mark in item.iter_markers():

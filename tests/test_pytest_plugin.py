@@ -6,27 +6,17 @@ patching in this process would leak into every test after it.
 
 from __future__ import annotations
 
-import os
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import scrub_env
+
 pytest_plugins = ["pytester"]
 pytestmark = pytest.mark.isolated
 
-#: variables that would let the outer environment decide an inner run.
-_SCRUB = (
-    "PATCHGUARD_",
-    "DISABLE_EVENTLET_PATCHING",
-    "OS_",
-    "PYTEST_ADDOPTS",
-    "PYTEST_PLUGINS",
-    "PYTEST_CURRENT_TEST",
-    "DEBUGPY_RUNNING",
-    "PYCHARM_HOSTED",
-)
 MISMATCH = (
     "ERROR: patchguard: expected {expect} mode, found {found} "
     "(decided_by=PATCHGUARD_MODE)"
@@ -44,11 +34,7 @@ Runner = Callable[..., pytest.RunResult]
 @pytest.fixture
 def run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Runner:
     """Run pytest in a subprocess with a scrubbed environment."""
-    for name in list(os.environ):
-        if name.startswith(_SCRUB):
-            monkeypatch.delenv(name)
-    # eventlet's import-time deprecation banner is noise on stderr.
-    monkeypatch.setenv("EVENTLET_TESTS", "1")
+    scrub_env(monkeypatch)
 
     def run(*args: str, **env: str) -> pytest.RunResult:
         for name, value in env.items():

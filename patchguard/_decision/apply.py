@@ -222,6 +222,16 @@ def apply(
         fresh = [f for f in new.findings if f.message not in seen]
         new.findings[:] = earlier + fresh
     _log.decision(new)
+    if decision.watchdog is not None:
+        # After patching and recording: the watchdog needs the hub (and
+        # the mode) to know what to watch.  Not armed: the imports that
+        # follow a bootstrap, before the hub first runs, are no stall.
+        from patchguard._watchdog import monitor as _watchdog
+
+        if _watchdog.current is None:
+            _watchdog.start(
+                decision.watchdog, decision.watchdog_task, armed=False
+            )
     if fresh:
         from patchguard import warn
 

@@ -56,6 +56,10 @@ PROJECT_VAR = "PATCHGUARD_PROJECT"
 STRICT_VAR = "PATCHGUARD_STRICT"
 ALLOW_EVENTLET_VAR = "PATCHGUARD_ALLOW_EVENTLET"
 LEGACY_VAR = "DISABLE_EVENTLET_PATCHING"
+WATCHDOG_VAR = "PATCHGUARD_WATCHDOG"
+WATCHDOG_TASK_VAR = "PATCHGUARD_WATCHDOG_TASK"
+#: stuck-task threshold when PATCHGUARD_WATCHDOG_TASK is unset (seconds).
+DEFAULT_TASK_THRESHOLD = 60.0
 _PROJECT_VAR_PREFIX, _PROJECT_VAR_SUFFIX = "OS_", "_DISABLE_EVENTLET_PATCHING"
 #: eventlet's own hub switch, validated before anything patches.
 HUB_VAR = "EVENTLET_HUB"
@@ -97,6 +101,8 @@ class Decision:
         "debugger",
         "project",
         "strict",
+        "watchdog",
+        "watchdog_task",
         "allow_eventlet",
         "stray",
     )
@@ -112,9 +118,15 @@ class Decision:
         debugger: str | None = None,
         project: str | None = None,
         strict: bool = False,
+        watchdog: float | None = None,
+        watchdog_task: float = DEFAULT_TASK_THRESHOLD,
         allow_eventlet: frozenset[str] = frozenset(),
         stray: tuple[str, ...] = (),
     ) -> None:
+        #: hub stall threshold in seconds, ``None`` when the watchdog is off.
+        self.watchdog = watchdog
+        #: stuck-task threshold in seconds.
+        self.watchdog_task = watchdog_task
         self.mode = mode
         self.options = options
         self.decided_by = decided_by
@@ -296,6 +308,41 @@ def parse_project(name: str, value: str | None) -> str | None:
     return text
 
 
+def parse_seconds(name: str, value: object, off: bool = False) -> float | None:
+    """Validate a duration in seconds such as ``0.1`` or ``60``.
+
+    :param name: the variable or argument name, for the error message.
+    :param value: the raw value (a string from the environment, or a
+        number from an argument).
+    :param off: whether ``None``, empty and ``off`` mean "disabled".
+    :returns: a positive finite number of seconds, or ``None`` (off).
+    :raises ConfigError: on anything else.
+    """
+    accepted = "a positive number of seconds such as '0.1' or '60'"
+    if off:
+        accepted += ", or 'off' (or unset) to disable"
+    if off and (
+        value is None
+        or (isinstance(value, str) and value.strip().lower() in ("", "off"))
+    ):
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise _bad(name, _short(value), accepted)
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise _bad(name, _short(value), accepted) from None
+    if not (0 < seconds < float("inf")):
+        raise _bad(name, _short(value), accepted)
+    return seconds
+
+
+def _short(value: object) -> object:
+    if isinstance(value, str) and len(value) > 60:
+        return value[:57] + "..."
+    return value
+
+
 def parse_allow(name: str, value: str | None) -> frozenset[str]:
     """Validate a comma list of module names (``futurist,oslo_log``).
 
@@ -433,6 +480,12 @@ def decide(
         )
     legacy_flag = parse_flag(LEGACY_VAR, environ.get(LEGACY_VAR))
     strict = bool(parse_flag(STRICT_VAR, environ.get(STRICT_VAR)))
+    watchdog = parse_seconds(WATCHDOG_VAR, environ.get(WATCHDOG_VAR), off=True)
+    raw_task = environ.get(WATCHDOG_TASK_VAR)
+    if raw_task is None or raw_task.strip() == "":
+        watchdog_task = DEFAULT_TASK_THRESHOLD
+    else:
+        watchdog_task = parse_seconds(WATCHDOG_TASK_VAR, raw_task) or 0.0
     allow = parse_allow(ALLOW_EVENTLET_VAR, environ.get(ALLOW_EVENTLET_VAR))
     stray = tuple(
         sorted(
@@ -463,6 +516,8 @@ def decide(
             debugger=debugger,
             project=name,
             strict=strict,
+            watchdog=watchdog,
+            watchdog_task=watchdog_task,
             allow_eventlet=allow,
             stray=stray,
         )
