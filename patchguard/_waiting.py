@@ -15,6 +15,7 @@ import posix
 import sys
 import weakref
 from collections import deque
+from time import monotonic as _monotonic
 
 from greenlet import getcurrent
 
@@ -220,10 +221,23 @@ class _Waiter:
                 self._lock.acquire(True, max(timeout, 0.0))
             return self.fired
         timer = None
+        deadline = None
         if timeout is not None:
-            timer = hub.schedule_call_global(max(timeout, 0.0), self._expire)
+            deadline = _monotonic() + timeout
+            timer = hub.schedule_call_global(
+                hub_seconds(timeout), self._expire
+            )
         try:
-            while not self.fired and not self._expired:
+            while not self.fired:
+                if self._expired:
+                    # A wait longer than HUB_MAX runs on re-armed timers.
+                    left = deadline - _monotonic()  # type: ignore[operator]
+                    if left <= 0:
+                        break
+                    self._expired = False
+                    timer = hub.schedule_call_global(
+                        hub_seconds(left), self._expire
+                    )
                 self._parked = True
                 try:
                     hub.switch()
@@ -256,3 +270,20 @@ class _Waiter:
             hub.schedule_call_global(0, self._resume)
         else:
             self._bell.ring(self._resume)
+
+
+#: Longest timer handed to an eventlet hub, in seconds.  A timer past
+#: ~24.8 days (2**31 - 1 ms) becomes the hub's next wake-up and makes
+#: every later ``epoll.poll()``/``poll()`` raise ``OverflowError``, and an
+#: infinite one does the same at once (issue 11 §2); longer waits re-arm.
+HUB_MAX = 86400.0
+
+
+def hub_seconds(seconds: float) -> float:
+    """Return ``seconds`` made safe for a hub timer: in ``[0, HUB_MAX]``.
+
+    :param seconds: a finite or infinite number of seconds (not NaN).
+    :returns: the delay to schedule; a caller whose wait is longer than
+        :data:`HUB_MAX` must check its deadline and wait again.
+    """
+    return min(max(seconds, 0.0), HUB_MAX)

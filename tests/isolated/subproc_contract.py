@@ -95,6 +95,7 @@ def body() -> dict:
         ),
         "non_string": catch(lambda: subproc.run(["echo", "ok", 42])),
         "negative": catch(lambda: subproc.run(["sleep", "5"], timeout=-1)),
+        "string_timeout": catch(lambda: subproc.run(["true"], timeout="5")),
         "nan": catch(
             lambda: subproc.check_output(["true"], timeout=float("nan"))
         ),
