@@ -19,6 +19,8 @@ from time import monotonic as _monotonic
 
 from greenlet import getcurrent
 
+from patchguard._timeouts import hub_seconds
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -270,20 +272,3 @@ class _Waiter:
             hub.schedule_call_global(0, self._resume)
         else:
             self._bell.ring(self._resume)
-
-
-#: Longest timer handed to an eventlet hub, in seconds.  A timer past
-#: ~24.8 days (2**31 - 1 ms) becomes the hub's next wake-up and makes
-#: every later ``epoll.poll()``/``poll()`` raise ``OverflowError``, and an
-#: infinite one does the same at once (issue 11 §2); longer waits re-arm.
-HUB_MAX = 86400.0
-
-
-def hub_seconds(seconds: float) -> float:
-    """Return ``seconds`` made safe for a hub timer: in ``[0, HUB_MAX]``.
-
-    :param seconds: a finite or infinite number of seconds (not NaN).
-    :returns: the delay to schedule; a caller whose wait is longer than
-        :data:`HUB_MAX` must check its deadline and wait again.
-    """
-    return min(max(seconds, 0.0), HUB_MAX)

@@ -13,6 +13,7 @@ import functools
 import os
 import subprocess
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from patchguard import subproc
+from tests import parity
 from tests.helpers import run_isolated
 
 #: place -> (PATCHGUARD_MODE, where the scenario body runs).
@@ -192,8 +194,9 @@ def test_bad_input_clear_and_leaves_nothing(place: str) -> None:
         in (errors["non_string"]["message"])
     )
     assert errors["negative"]["timeout"] == -1
-    assert "timeout must be None or a number" in (
-        errors["string_timeout"]["message"]
+    assert (
+        "timeout must be None or a number"
+        in (errors["string_timeout"]["message"])
     )
     assert "str '5'" in errors["string_timeout"]["message"]
     assert "timeout" in errors["nan"]["message"]
@@ -453,3 +456,101 @@ def test_backend_after_a_bare_monkey_patch() -> None:
     OS thread."""
     out = run_isolated("subproc_bare_patch.py").json()
     assert out == {"hub": "green", "thread": "native", "out": "ok\n"}
+
+
+# -- same inputs, same answers (issue 11 §2) --------------------------------
+
+#: The subprocess calls tried with each timeout.
+TIMEOUT_KINDS = (
+    "run",
+    "run_pipe",
+    "call",
+    "check_output",
+    "wait",
+    "communicate",
+)
+
+
+@pytest.mark.isolated
+@settings(max_examples=1, deadline=None)
+@given(generated=st.lists(parity.SUBPROC_TIMEOUTS, min_size=10, max_size=10))
+def test_timeouts_answer_as_the_stdlib(generated: list[Any]) -> None:
+    """Every timeout kind (0, tiny, negative, NaN, inf, huge, bool, str,
+    Decimal, and generated numbers) gets the stdlib's outcome from run,
+    call, check_output, Popen.wait and Popen.communicate in every place,
+    but for the two documented deviations (inf/huge with pipes waits,
+    NaN is refused); the hub never holds a non-finite or too long timer."""
+    cases = [
+        (kind, value)
+        for value in parity.SPECIAL + generated
+        for kind in TIMEOUT_KINDS
+    ]
+    reference = parity.outcomes(cases, "stdlib", "native")["outcomes"]
+    expected = [
+        parity.subproc_expected(kind, value, ref)
+        for (kind, value), ref in zip(cases, reference, strict=True)
+    ]
+    for place in PLACES:
+        out = parity.outcomes(cases, "ours", place)
+        wrong = [
+            (kind, value, exp, got)
+            for (kind, value), exp, got in zip(
+                cases, expected, out["outcomes"], strict=True
+            )
+            if exp != got
+        ]
+        assert wrong == [], (place, wrong)
+        assert_no_hub_on_native_thread(out)
+        if place == "eventlet":
+            delays = out["hub_timers"]
+            assert delays, out
+            assert all(0 <= d <= 86400 for d in delays), delays
+
+
+@pytest.mark.isolated
+@settings(max_examples=1, deadline=None)
+@given(generated=st.lists(parity.EXIT_CODES, min_size=12, max_size=12))
+def test_exit_code_specs_answer_as_processutils(generated: list[Any]) -> None:
+    """execute()'s check_exit_code (bool, None, int, list, set, bytes,
+    str, float...) accepts or refuses each status 0 and 3 exactly as
+    processutils.execute does, with the same exception type, in every
+    place."""
+    specs = [True, False, None, 0, 3, [0], [3], (0, 3), [], "0", 3.0]
+    cases = [
+        (kind, spec)
+        for spec in specs + generated
+        for kind in ("execute_0", "execute_3")
+    ]
+    reference = parity.outcomes(cases, "stdlib", "native")["outcomes"]
+    assert "TypeError" in reference
+    assert "ProcessExecutionError" in reference
+    for place in PLACES:
+        out = parity.outcomes(cases, "ours", place)["outcomes"]
+        wrong = [
+            (case, ref, got)
+            for case, ref, got in zip(cases, reference, out, strict=True)
+            if ref != got
+        ]
+        assert wrong == [], (place, wrong)
+
+
+def test_infinite_and_huge_timeouts_wait_without_limit() -> None:
+    """inf and timeouts over ~24.8 days mean no limit, with pipes too
+    (where the stdlib raises OverflowError after spawning)."""
+    for value in (float("inf"), 1e10, 10**30, parity.TIMEOUT_MAX * 2):
+        done = subproc.run(["echo", "x"], capture_output=True, timeout=value)
+        assert done.stdout == b"x\n"
+        assert subproc.call(["true"], timeout=value) == 0
+
+
+def test_bad_timeouts_are_named() -> None:
+    """A str, bytes, Decimal or NaN timeout is refused naming the
+    argument and quoting the value, shortened when long."""
+    for value in ("5", b"5", Decimal("1"), "x" * 500):
+        with pytest.raises(TypeError, match="timeout must be None") as info:
+            subproc.run(["true"], timeout=value)
+        assert len(str(info.value)) < 250
+    with pytest.raises(ValueError, match="timeout .* not nan"):
+        subproc.check_output(["true"], timeout=float("nan"))
+    with pytest.raises(TypeError, match="check_exit_code must be"):
+        subproc.execute("true", check_exit_code="0")

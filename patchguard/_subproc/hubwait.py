@@ -20,7 +20,7 @@ import eventlet
 from eventlet import hubs, patcher
 from greenlet import getcurrent
 
-from patchguard._waiting import hub_seconds
+from patchguard._timeouts import hub_seconds
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -197,7 +197,7 @@ class Popen(PopenBase):
         try:
             poller = self._pg_select.poll()
             poller.register(fd, self._pg_select.POLLIN)
-            deadline = monotonic() + timeout
+            deadline = monotonic() + max(timeout, 0.0)
             while True:
                 # poll() takes int milliseconds: clamp (a negative value
                 # would mean "forever").
