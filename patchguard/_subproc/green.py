@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 #: Bytes per read/write on a pipe: a whole default pipe buffer.
 _CHUNK = 65536
+#: Bytes moved through the hub before the rest moves on a native thread.
+_BULK_SWITCH = 1024 * 1024
 #: Output size from which communicate() joins it on a native thread.
 _OFFLOAD = 4 * 1024 * 1024
 #: Bytes decoded per step when decoding large text output.
@@ -90,7 +92,13 @@ def _greenify(stream: IO[Any], writable: bool, bufsize: int) -> IO[Any]:
 class GreenMixin(PopenBase):
     """What makes a stdlib ``Popen`` green (see the module docstring)."""
 
+    #: bytes read and written so far.
+    _pg_moved: int
+    #: the unpatched select module (set on the native class).
+    _pg_select: Any
+
     def _pg_before_spawn(self) -> None:
+        self._pg_moved = 0
         pace()
 
     def _adopt_pipes(self, bufsize: int) -> None:
@@ -178,7 +186,22 @@ class GreenMixin(PopenBase):
         writer = self.stdin
         if writer is not None and (not input or writer.closed):
             writer = None
+        cancel = [False]
         while readers or writer is not None:
+            if self._pg_moved > _BULK_SWITCH and not cancel[0]:
+                # Bulk data: the rest moves on a native thread, as fast as
+                # natively (a trip through the hub per read costs ~2x the
+                # CPU); the hub runs meanwhile, the GIL being released in
+                # every system call.
+                writer = offload(
+                    self._pg_native_loop,
+                    readers,
+                    writer,
+                    endtime,
+                    cancel,
+                    cancel=cancel,
+                )
+                cancel[0] = True  # once: after a timeout, finish here
             self._pg_pump(readers)
             if writer is not None and self._pg_feed(writer):
                 writer = None
@@ -210,24 +233,72 @@ class GreenMixin(PopenBase):
             return offload(self._pg_collect, stdout, stderr)  # type: ignore[no-any-return]
         return self._pg_collect(stdout, stderr)
 
-    def _pg_pump(self, readers: dict[int, IO[Any]]) -> None:
+    def _pg_native_loop(
+        self,
+        readers: dict[int, IO[Any]],
+        writer: IO[Any] | None,
+        endtime: float | None,
+        cancel: list[bool],
+    ) -> IO[Any] | None:
+        # On a native thread while the greenthread is parked: the same
+        # pump and feed, waiting in the unpatched poll().  Returns when
+        # done, past ``endtime`` (the caller raises) or when cancelled;
+        # polls at most 50 ms at a time to notice the cancellation.
+        poller = self._pg_select.poll()
+        for fd in readers:
+            poller.register(fd, self._pg_select.POLLIN)
+        if writer is not None:
+            poller.register(writer.fileno(), self._pg_select.POLLOUT)
+        while (readers or writer is not None) and not cancel[0]:
+            remaining = self._remaining_time(endtime)
+            if remaining is not None and remaining < 0:
+                break
+            ms = 50 if remaining is None else min(50, int(remaining * 1000))
+            poller.poll(ms)
+            before = set(readers)
+            self._pg_pump(readers, drain=True)
+            for fd in before - set(readers):
+                poller.unregister(fd)
+            if writer is not None:
+                fd = writer.fileno()
+                if self._pg_feed(writer):
+                    poller.unregister(fd)
+                    writer = None
+        return writer
+
+    def _pg_pump(
+        self, readers: dict[int, IO[Any]], drain: bool = False
+    ) -> None:
+        # One read per pipe (64 KB, a whole default pipe buffer), or with
+        # ``drain`` everything the pipe holds, read by FileIO.readall in C
+        # into one growing buffer (the stdlib's single-pipe path: ~40%
+        # less CPU than 64 KB reads on a native thread).
         for fd, stream in list(readers.items()):
             try:
-                data = _read(fd, _CHUNK)
+                if drain:
+                    data = io.FileIO(fd, "r", closefd=False).readall()
+                    if data is None:
+                        continue
+                else:
+                    data = _read(fd, _CHUNK)
             except BlockingIOError:
                 continue
+            self._fileobj2output[stream].append(data)
+            self._pg_moved += len(data)
             if not data:
                 del readers[fd]
                 stream.close()
-            self._fileobj2output[stream].append(data)
 
     def _pg_feed(self, writer: IO[Any]) -> bool:
         # One chunk per turn, as for reads; True once stdin is done with.
         data = memoryview(self._input)
         try:
             if self._input_offset < len(data):
-                chunk = data[self._input_offset : self._input_offset + _CHUNK]
-                self._input_offset += _write(writer.fileno(), chunk)
+                end = self._input_offset + _CHUNK
+                chunk = data[self._input_offset : end]
+                written = _write(writer.fileno(), chunk)
+                self._input_offset += written
+                self._pg_moved += written
             if self._input_offset < len(data):
                 return False
         except BlockingIOError:

@@ -119,13 +119,24 @@ def wait_any(read: list[int], write: list[int], timeout: float | None) -> None:
             timer.cancel()
 
 
-def offload(fn: Any, *args: Any) -> Any:
-    # Run ``fn`` on a short-lived native thread, parking this greenthread
-    # on a pipe meanwhile (robust to spurious wake-ups: it loops on the
-    # result, unlike eventlet.tpool's event).  The worker owns the write
-    # end: closed here, its number could be reused before the worker
-    # writes to it.
+def offload(fn: Any, *args: Any, cancel: list[bool] | None = None) -> Any:
+    """Run ``fn(*args)`` on a short-lived native thread; park meanwhile.
+
+    The greenthread parks on a pipe (robust to spurious wake-ups: it
+    loops on the result, unlike eventlet.tpool's event).  If it is killed
+    while parked, ``cancel[0]`` is set and it keeps waiting for the worker
+    to return before re-raising: the worker may be using descriptors the
+    caller closes next.
+
+    :param fn: the function; it must return soon once ``cancel[0]``.
+    :param cancel: a one-item list the worker polls, if any.
+    :returns: what ``fn`` returned.
+    :raises BaseException: what ``fn`` raised.
+    """
+    # The worker owns the write end: closed here, its number could be
+    # reused before the worker writes to it.
     box: list[tuple[bool, Any]] = []
+    killed: BaseException | None = None
     rfd, wfd = os.pipe()
 
     def target() -> None:
@@ -151,10 +162,17 @@ def offload(fn: Any, *args: Any) -> Any:
             os.close(wfd)
             raise
         while not box:
-            hubs.trampoline(rfd, read=True)
+            try:
+                hubs.trampoline(rfd, read=True)
+            except BaseException as exc:  # re-raised once the worker is done
+                killed = killed or exc
+                if cancel is not None:
+                    cancel[0] = True
         worker.join()  # it has finished but for returning
     finally:
         os.close(rfd)
+    if killed is not None:
+        raise killed
     ok, value = box[0]
     if not ok:
         raise value
