@@ -25,6 +25,12 @@ if TYPE_CHECKING:
 
 
 def _real_thread_module() -> ModuleType:
+    """Return the unpatched ``_thread`` module.
+
+    After patching, ``_thread``'s attributes are eventlet's;
+    ``patcher.original`` re-imports the builtin module, whose functions
+    are the C ones.
+    """
     patcher = sys.modules.get("eventlet.patcher")
     if patcher is not None:
         real: ModuleType = patcher.original("_thread")
@@ -71,14 +77,15 @@ def _seconds(name: str, value: object) -> float:
         except TypeError:
             raise TypeError(
                 f"{name} must be a number of seconds, not "
-                f"{type(value).__name__} {_shorten(value)}"
+                f"{type(value).__name__} {shorten(value)}"
             ) from None
     if not -_NS_LIMIT < seconds < _NS_LIMIT:
         raise OverflowError(f"{name} value is too large: {value!r}")
     return seconds
 
 
-def _shorten(value: object) -> str:
+def shorten(value: object) -> str:
+    """Return ``repr(value)`` cut to ~100 characters, with its length."""
     shown = repr(value)
     if len(shown) <= 100:
         return shown
@@ -113,6 +120,30 @@ def lock_timeout(blocking: object, timeout: object) -> float | None:
     return seconds
 
 
+def as_seconds(timeout: object, prefix: str = "") -> float:
+    """Return ``0.0 + timeout``: the stdlib's own test of a timeout.
+
+    ``subprocess`` computes ``monotonic() + timeout`` and ``queue``
+    compares it with 0, so what they accept is what float addition
+    accepts (int, float, bool, Fraction; not str, bytes or Decimal).
+
+    :param timeout: the caller's value (not None).
+    :param prefix: put before the message (e.g. the module's name).
+    :returns: the seconds as a float (maybe NaN or infinite).
+    :raises TypeError: naming ``timeout`` and quoting the value.
+    """
+    try:
+        seconds = 0.0 + timeout  # type: ignore[operator]
+    except TypeError:
+        seconds = None
+    if not isinstance(seconds, float):
+        raise TypeError(
+            f"{prefix}timeout must be None or a number of seconds, not "
+            f"{type(timeout).__name__} {shorten(timeout)}"
+        )
+    return seconds
+
+
 def wait_timeout(timeout: object, clamp: bool) -> float | None:
     """Check a ``timeout`` as ``queue.Queue.get`` / ``Thread.join`` do.
 
@@ -130,13 +161,7 @@ def wait_timeout(timeout: object, clamp: bool) -> float | None:
     """
     if timeout is None:
         return None
-    try:
-        seconds = 0.0 + timeout  # type: ignore[operator]
-    except TypeError:
-        raise TypeError(
-            "timeout must be None or a number of seconds, not "
-            f"{type(timeout).__name__} {_shorten(timeout)}"
-        ) from None
+    seconds = as_seconds(timeout)
     if seconds < 0:
         if not clamp:
             raise ValueError("'timeout' must be a non-negative number")

@@ -19,26 +19,12 @@ from time import monotonic as _monotonic
 
 from greenlet import getcurrent
 
-from patchguard._timeouts import hub_seconds
+from patchguard._timeouts import _real_thread_module, hub_seconds
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from types import ModuleType
     from typing import Any
-
-
-def _real_thread_module() -> ModuleType:
-    # Bind the OS-level functions once.  After patching, ``_thread``'s
-    # attributes are eventlet's; ``patcher.original`` re-imports the
-    # builtin module, whose functions are the C ones.
-    patcher = sys.modules.get("eventlet.patcher")
-    if patcher is not None:
-        real: ModuleType = patcher.original("_thread")
-        return real
-    import _thread
-
-    return _thread
 
 
 _real = _real_thread_module()

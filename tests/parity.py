@@ -119,6 +119,22 @@ def outcomes(cases: list[tuple[str, Any]], side: str, place: str) -> Any:
     return result.json()
 
 
+def mismatches(
+    cases: list[tuple[str, Any]], expected: list[str], place: str
+) -> list[tuple[tuple[str, Any], str, str]]:
+    """Run patchguard's side in ``place``; return the cases whose outcome
+    differs from ``expected`` (with both outcomes)."""
+    out = outcomes(cases, "ours", place)
+    assert out["hub_made"] is False  # a native thread never made a hub
+    return [
+        (case, want, got)
+        for case, want, got in zip(
+            cases, expected, out["outcomes"], strict=True
+        )
+        if want != got
+    ]
+
+
 def subproc_expected(kind: str, value: Any, stdlib: str) -> str:
     """The stdlib's outcome, or the documented deviation from it.
 

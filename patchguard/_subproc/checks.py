@@ -32,6 +32,7 @@ import math
 import os
 
 from patchguard._subproc.mask import mask_line
+from patchguard._timeouts import as_seconds, shorten
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -45,19 +46,6 @@ POSITIONAL = tuple(
 )
 #: Longest timeout honoured, in seconds; longer ones mean "no limit".
 MAX_TIMEOUT = (2**31 - 1) / 1000
-
-
-def shorten(value: object, limit: int = 100) -> str:
-    """Return ``repr(value)``, cut to about ``limit`` characters.
-
-    :param value: the bad value to quote in a message.
-    :param limit: characters kept.
-    :returns: the repr, with its full length when cut.
-    """
-    shown = repr(value)
-    if len(shown) <= limit:
-        return shown
-    return f"{shown[:limit]}... ({len(shown)} characters)"
 
 
 def normalize(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -128,19 +116,7 @@ def checked_timeout(timeout: object) -> float | None:
     """
     if timeout is None:
         return None
-    try:
-        # The stdlib's own test: it computes ``monotonic() + timeout``.
-        seconds = 0.0 + timeout  # type: ignore[operator]
-    except TypeError:
-        raise TypeError(
-            "patchguard.subproc: timeout must be None or a number of "
-            f"seconds, not {type(timeout).__name__} {shorten(timeout)}"
-        ) from None
-    if not isinstance(seconds, float):
-        raise TypeError(
-            "patchguard.subproc: timeout must be None or a number of "
-            f"seconds, not {type(timeout).__name__} {shorten(timeout)}"
-        )
+    seconds = as_seconds(timeout, "patchguard.subproc: ")
     if math.isnan(seconds):
         raise ValueError(
             "patchguard.subproc: timeout must be None or a number of "
