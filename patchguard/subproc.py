@@ -154,7 +154,7 @@ def run(
             )
         kwargs["stdout"] = PIPE
         kwargs["stderr"] = PIPE
-    with Popen(*popenargs, **kwargs) as process:
+    with Popen(*popenargs, _pg_internal=True, **kwargs) as process:
         try:
             stdout, stderr = process.communicate(input, timeout=timeout)
         except TimeoutExpired as exc:

@@ -61,6 +61,13 @@ def _decode(data: bytes, encoding: str, errors: str) -> str:
     return "".join(parts)
 
 
+def _close(stream: IO[Any]) -> None:
+    try:
+        stream.close()
+    except BrokenPipeError:
+        pass  # stdin of a child that stopped reading: as the stdlib
+
+
 def _greenify(stream: IO[Any], writable: bool, bufsize: int) -> IO[Any]:
     # Rebuild ``stream`` (as stdlib Popen built it: raw FileIO, maybe a
     # buffer, maybe a TextIOWrapper) on a GreenFileIO over a duplicate of
@@ -94,6 +101,10 @@ class GreenMixin(PopenBase):
 
     #: bytes read and written so far.
     _pg_moved: int
+    #: whether only communicate() uses the pipes (set by Popen).
+    _pg_internal: bool
+    #: streams to close once back from the native thread, while there.
+    _pg_later: list[Any] | None = None
     #: the unpatched select module (set on the native class).
     _pg_select: Any
 
@@ -102,6 +113,14 @@ class GreenMixin(PopenBase):
         pace()
 
     def _adopt_pipes(self, bufsize: int) -> None:
+        if self._pg_internal:
+            # Only communicate() will use these pipes, through their raw
+            # descriptors: non-blocking is all it needs.  Building green
+            # file objects would cost ~40% of a short command's CPU.
+            for stream in (self.stdin, self.stdout, self.stderr):
+                if stream is not None:
+                    os.set_blocking(stream.fileno(), False)
+            return
         if self.stdin is not None:
             self.stdin = _greenify(self.stdin, True, bufsize)
         if self.stdout is not None:
@@ -140,10 +159,8 @@ class GreenMixin(PopenBase):
         """
         if self._communication_started and input:
             raise ValueError("Cannot send input after starting communication")
-        if self.stdout is None and self.stderr is None:
-            # Nothing to read: the stdlib's own path (write stdin, wait)
-            # never blocks the hub on green pipes.
-            return super().communicate(input, timeout)
+        if self.stdin is None and self.stdout is None and self.stderr is None:
+            return super().communicate(input, timeout)  # just wait()
         timeout = _timeout_arg(timeout)
         endtime = None if timeout is None else monotonic() + timeout
         try:
@@ -193,14 +210,23 @@ class GreenMixin(PopenBase):
                 # natively (a trip through the hub per read costs ~2x the
                 # CPU); the hub runs meanwhile, the GIL being released in
                 # every system call.
-                writer = offload(
-                    self._pg_native_loop,
-                    readers,
-                    writer,
-                    endtime,
-                    cancel,
-                    cancel=cancel,
-                )
+                self._pg_later = []
+                try:
+                    writer = offload(
+                        self._pg_native_loop,
+                        readers,
+                        writer,
+                        endtime,
+                        cancel,
+                        cancel=cancel,
+                    )
+                finally:
+                    # Closed here: closing a green file notifies the hub
+                    # of the calling thread (a native thread would get a
+                    # hub, and an epoll descriptor, of its own).
+                    later, self._pg_later = self._pg_later, None
+                    for stream in later:
+                        _close(stream)
                 cancel[0] = True  # once: after a timeout, finish here
             self._pg_pump(readers)
             if writer is not None and self._pg_feed(writer):
@@ -287,7 +313,7 @@ class GreenMixin(PopenBase):
             self._pg_moved += len(data)
             if not data:
                 del readers[fd]
-                stream.close()
+                self._pg_close(stream)
 
     def _pg_feed(self, writer: IO[Any]) -> bool:
         # One chunk per turn, as for reads; True once stdin is done with.
@@ -305,11 +331,14 @@ class GreenMixin(PopenBase):
             return False
         except BrokenPipeError:
             pass  # the child stopped reading: like the stdlib, carry on.
-        try:
-            writer.close()
-        except BrokenPipeError:
-            pass
+        self._pg_close(writer)
         return True
+
+    def _pg_close(self, stream: IO[Any]) -> None:
+        if self._pg_later is not None:
+            self._pg_later.append(stream)  # on the native thread
+        else:
+            _close(stream)
 
     def _pg_collect(
         self, stdout: list[bytes] | None, stderr: list[bytes] | None

@@ -63,6 +63,7 @@ class Popen(PopenBase):
     """
 
     _pg_own_group = False
+    _pg_internal = False
 
     if not TYPE_CHECKING:
         __class_getitem__ = classmethod(types.GenericAlias)
@@ -73,6 +74,9 @@ class Popen(PopenBase):
             return object.__new__(cls)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # run() and friends own their Popen and only communicate() with
+        # it: the backend may then skip building file objects.
+        self._pg_internal = kwargs.pop("_pg_internal", False)
         kwargs = normalize(args, kwargs)
         bufsize = kwargs.get("bufsize")
         if (
