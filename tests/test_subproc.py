@@ -143,12 +143,14 @@ def test_popen_with_readline_and_communicate_retry(place: str) -> None:
 @every_place
 def test_text_mode_input_and_execute(place: str) -> None:
     """Text input is encoded and output decoded with universal newlines
-    (also for 5 MB of multi-byte text); 5 MB of input all arrive; execute()
+    (also for 5 MB of multi-byte text); 5 MB of input all arrive, through
+    run() and through a Popen's communicate(); execute()
     feeds stdin and accepts the listed exit codes."""
     out = contract(place)
     assert out["text_run"] == ["x\ny", "err\n", 0]
     assert out["big_text_ok"] is True
     assert out["big_input"] == "5000000"
+    assert out["popen_big_input"] == "5000000"
     assert out["execute"] == ["in", "e\n"]
 
 

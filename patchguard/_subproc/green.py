@@ -335,10 +335,18 @@ class GreenMixin(PopenBase):
         return True
 
     def _pg_close(self, stream: IO[Any]) -> None:
-        if self._pg_later is not None:
-            self._pg_later.append(stream)  # on the native thread
-        else:
-            _close(stream)
+        if self._pg_later is None or self._pg_internal:
+            _close(stream)  # on the hub's thread, or a plain file
+            return
+        # A green file, on the native thread: release the pipe now (the
+        # child must see EOF on stdin) by putting /dev/null in its place,
+        # and close the file object once back on the hub's thread.
+        null = os.open(os.devnull, os.O_RDWR)
+        try:
+            os.dup2(null, stream.fileno())
+        finally:
+            os.close(null)
+        self._pg_later.append(stream)
 
     def _pg_collect(
         self, stdout: list[bytes] | None, stderr: list[bytes] | None
