@@ -341,11 +341,12 @@ class GreenMixin(PopenBase):
         # A green file, on the native thread: release the pipe now (the
         # child must see EOF on stdin) by putting /dev/null in its place,
         # and close the file object once back on the hub's thread.
-        null = os.open(os.devnull, os.O_RDWR)
+        # (posix, not os: eventlet's os.open notifies the caller's hub.)
+        null = posix.open(os.devnull, os.O_RDWR)
         try:
-            os.dup2(null, stream.fileno())
+            posix.dup2(null, stream.fileno())
         finally:
-            os.close(null)
+            posix.close(null)
         self._pg_later.append(stream)
 
     def _pg_collect(
