@@ -17,6 +17,7 @@ from patchguard._waiting import _allocate_lock, _Waiter
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from types import FrameType
     from typing import Any
 
 
@@ -75,9 +76,12 @@ def start(
     kwargs: dict[str, Any],
     name: str | None,
     daemon: bool,
+    caller: FrameType,
 ) -> tuple[Any, Latch | None]:
     """Start ``target`` on a real OS thread.
 
+    :param caller: the frame that asked for the thread (its culprit is
+        recorded for the fork and leak detectors).
     :returns: the ``Thread`` object and, in eventlet mode, the latch set
         when ``target`` returns (``None`` in native mode: ``join`` it).
     """
@@ -102,7 +106,16 @@ def start(
         finally:
             done.set()
 
+    # Name the user's target and line (the fork and leak detectors read
+    # both): the original threading module is not watched.
+    run.__wrapped__ = target  # type: ignore[attr-defined]
     thread = real_threading.Thread(target=run, name=name, daemon=daemon)
+    from patchguard import _where
+    from patchguard._hooks import threadwatch as _threadwatch
+
+    found = _where.culprit(caller)
+    if found is not None:
+        thread.__dict__[_threadwatch.SITE_ATTR] = found
     if name is None:
         # threading names it after ``run``; name it after the target.
         label = getattr(target, "__name__", None)

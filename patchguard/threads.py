@@ -34,6 +34,7 @@ there is no hub anywhere and all of this is plain ``threading``.
 
 from __future__ import annotations
 
+import sys
 from collections import deque
 from queue import Empty
 from typing import Generic, TypeVar
@@ -381,5 +382,7 @@ def native_thread(
     :param kwargs: keyword arguments for ``target``.
     :returns: the started :class:`NativeThread`.
     """
-    thread, done = start(target, args, kwargs, name, daemon)
+    # The caller's frame: where the thread was started (the detectors
+    # name it).
+    thread, done = start(target, args, kwargs, name, daemon, sys._getframe(1))
     return NativeThread(thread, done)

@@ -15,6 +15,8 @@ from __future__ import annotations
 import sys
 import warnings
 
+from patchguard._record import Record
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -30,7 +32,9 @@ class EarlyThreadWarning(PatchGuardWarning):
 
 
 class StaleReferenceWarning(PatchGuardWarning):
-    """A module still holds an object that patching replaced."""
+    """A module holds a native object that blocks the hub: one patching
+    replaced (``from time import sleep`` before patching), or one patching
+    cannot make green (a ``multiprocessing`` lock or queue)."""
 
 
 class LatePatchWarning(PatchGuardWarning):
@@ -57,6 +61,19 @@ class ForkWarning(PatchGuardWarning):
     """fork() would duplicate greenthreads or strand native threads."""
 
 
+class EventletImportWarning(PatchGuardWarning):
+    """eventlet was imported in native mode; names the import chain."""
+
+
+class SpawnWarning(PatchGuardWarning):
+    """An object a spawned worker needs does not pickle (so it forks)."""
+
+
+class BackendMismatchWarning(PatchGuardWarning):
+    """oslo.service's backend or oslo.messaging's executor disagrees with
+    the process's mode."""
+
+
 CATEGORIES = (
     PatchGuardWarning,
     EarlyThreadWarning,
@@ -67,10 +84,13 @@ CATEGORIES = (
     UnpatchedDriverWarning,
     WSGIHostWarning,
     ForkWarning,
+    EventletImportWarning,
+    SpawnWarning,
+    BackendMismatchWarning,
 )
 
 
-class Finding:
+class Finding(Record):
     """One hazard: what is wrong, who is to blame, where, and the fix.
 
     :ivar category: the warning class it becomes.
@@ -101,8 +121,10 @@ class Finding:
             "location": self.location,
         }
 
-    def __repr__(self) -> str:
-        return f"Finding({self.category.__name__}, {self.message!r})"
+    def describe(self) -> str:
+        """Return ``Category [file:line]: message``."""
+        where = f" [{self.location}]" if self.location else ""
+        return f"{self.category.__name__}{where}: {self.message}"
 
 
 def emit(findings: Iterable[Finding], frame: FrameType | None) -> None:
@@ -121,7 +143,14 @@ def emit(findings: Iterable[Finding], frame: FrameType | None) -> None:
         # warnings would fail looking for it.
         source_globals = (
             module_globals
-            if hasattr(loader, "get_source") and not (isinstance(loader, type))
+            if hasattr(loader, "get_source")
+            and not isinstance(loader, type)
+            # ``python -m pkg.mod`` runs as __main__ with pkg.mod's loader,
+            # which refuses get_source("__main__"): read the file instead.
+            and not (
+                module_globals.get("__name__") == "__main__"
+                and module_globals.get("__spec__") is not None
+            )
             else None
         )
         warnings.warn_explicit(

@@ -84,11 +84,13 @@ def test_usage_errors_exit_2(args: tuple[str, ...]) -> None:
 
 
 def test_run_script_bootstraps_first_and_keeps_exit_status() -> None:
-    """run bootstraps, runs the script as __main__ with its args, and
-    exits with the script's status."""
+    """run bootstraps (native unless asked for eventlet), runs the script
+    as __main__ with its args, and exits with the script's status."""
     result = cli("run", "exit_status.py", "7")
     assert result.returncode == 7
-    assert "MODE eventlet ['7']" in result.stdout
+    assert "MODE native ['7']" in result.stdout
+    green = cli("run", "--mode", "eventlet", "exit_status.py", "7")
+    assert "MODE eventlet ['7']" in green.stdout
 
 
 def test_run_module_with_mode() -> None:
@@ -138,11 +140,27 @@ def test_check_legacy_entry_point_lists_hazards() -> None:
 
 
 def test_check_no_decision_is_a_hazard() -> None:
-    """An entry point that never decides is reported (exit 1)."""
-    result = cli("check", "no_decision.py")
+    """An entry point that imports eventlet but never decides is reported
+    (exit 1)."""
+    result = cli("check", "eventlet_undecided.py")
     assert result.returncode == 1
     assert "never decides how it is patched" in result.stdout
     assert "decision    no patching decision" in result.stdout
+
+
+def test_check_never_imports_eventlet_is_native() -> None:
+    """A script that never imports eventlet is a native process: check
+    says so and exits 0, in text and JSON."""
+    result = cli("check", "no_decision.py")
+    assert result.returncode == 0, result.stdout
+    assert (
+        "decision    mode native (eventlet never imported)" in result.stdout
+    )
+    data = cli("check", "--json", "no_decision.py")
+    assert data.returncode == 0
+    report = json.loads(data.stdout)
+    assert report["decision"]["kind"] == "native"
+    assert report["findings"] == []
 
 
 def test_check_human_report() -> None:

@@ -15,10 +15,14 @@ from patchguard import _state, _where
 from patchguard._decision import log as _log
 from patchguard._decision import policy as _policy
 from patchguard._errors import ConfigError
+from patchguard._hooks import eventlet_import as _eventlet_import
+from patchguard._hooks import oslo_backend as _oslo_backend
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
+
+    from patchguard.warn import Finding
 
 # Allocated at import, before any patching, so it is a real OS-level lock:
 # threads racing to bootstrap must block natively, never on the hub.
@@ -69,6 +73,66 @@ def _refuse_native_if_green(decision: _policy.Decision) -> None:
     )
 
 
+def _native_after_record(new: _state.PatchState) -> None:
+    # Recorded first: the THREADING selection below checks the mode, and
+    # the eventlet-import finding reads the allow-list from the state.
+    _oslo_backend.select("native")
+    if "eventlet" in sys.modules:
+        found = _eventlet_import.finding_now()
+        if found is not None:
+            new.findings.append(found)
+
+
+def _entry_package() -> str | None:
+    # The module whose import runs the bootstrap (nova.cmd.compute) names
+    # the project; a script run as __main__ names it by its spec, or by
+    # its console-script name (``cinder-volume``).
+    frame = _where.user_frame()
+    name = frame.f_globals.get("__name__") if frame is not None else None
+    if name == "__main__":
+        spec = frame.f_globals.get("__spec__") if frame else None
+        name = getattr(spec, "name", None)
+        if not name and sys.argv and sys.argv[0]:
+            name = os.path.basename(sys.argv[0]).split("-")[0]
+    if not isinstance(name, str) or not name:
+        return None
+    return name.split(".")[0]
+
+
+def _decide(
+    mode: str | None,
+    patch: str | Iterable[str] | None,
+    project: str | None,
+    default: str | None,
+) -> _policy.Decision:
+    return _policy.decide(
+        os.environ, mode, patch, project, default, _entry_package()
+    )
+
+
+def _stray_findings(decision: _policy.Decision, site: str) -> list[Finding]:
+    if not decision.stray:
+        return []
+    from patchguard import warn
+
+    listed = ", ".join(
+        f"{var}={os.environ.get(var, '')!r}" for var in decision.stray
+    )
+    guess = decision.stray[0][3 : -len("_DISABLE_EVENTLET_PATCHING")].lower()
+    return [
+        warn.Finding(
+            warn.PatchGuardWarning,
+            f"{listed} is set but not read: no project is known "
+            f"(PATCHGUARD_PROJECT is unset and the entry point's package "
+            f"{_entry_package()!r} is not that project), so the mode was "
+            f"decided by {decision.decided_by} ({decision.mode}). Fix: "
+            f"set PATCHGUARD_PROJECT={guess} or pass "
+            f"apply(project={guess!r}).",
+            site,
+        )
+    ]
+
+
 def apply(
     mode: str | None = None,
     patch: str | Iterable[str] | None = None,
@@ -95,33 +159,36 @@ def apply(
     """
     current = _state.state()
     if current.mode != "unset":
-        return _again(
-            current,
-            _policy.decide(os.environ, mode, patch, project, default),
-        )
+        return _again(current, _decide(mode, patch, project, default))
     with _lock:
         current = _state.state()
         if current.mode != "unset":
-            return _again(
-                current,
-                _policy.decide(os.environ, mode, patch, project, default),
-            )
-        decision = _policy.decide(os.environ, mode, patch, project, default)
+            return _again(current, _decide(mode, patch, project, default))
+        decision = _decide(mode, patch, project, default)
         _refuse_native_if_green(decision)
+        # oslo.service already running the other backend: refuse before
+        # anything patches (nothing has been changed yet).
+        _oslo_backend.agree(decision.mode)
         new = _state.PatchState(
             decision, _where.user_site(), _where.thread_name()
         )
+        new.findings.extend(_stray_findings(decision, str(new.site)))
         # Read before patching: still the real OS thread ident.
         new.hub_thread = _state.real_thread_ident()
+        # What a bare monkey_patch() before us found stays true (and was
+        # already warned about at its line): carry it over.
+        new.early_threads = list(current.early_threads)
+        new.stale_refs = list(current.stale_refs)
+        new.foreign_threads = list(current.foreign_threads)
+        earlier = list(current.findings)
         if decision.mode == "eventlet":
             from patchguard import warn
             from patchguard._detectors import audit as _audit
-
-            plan = _audit.before_patch(new)
             from patchguard._hooks import eventlet as _eventlet
 
-            _eventlet.patch(decision.options)
-            _audit.after_patch(new, plan)
+            _audit.run(new, lambda: _eventlet.patch(decision.options))
+            new.early_threads = current.early_threads + new.early_threads
+            new.stale_refs = list(current.stale_refs) + new.stale_refs
             for call in _earlier_calls():
                 new.findings.append(
                     warn.Finding(
@@ -136,9 +203,7 @@ def apply(
             from patchguard._hooks import logging_locks as _logging_locks
 
             _logging_locks.install()
-            from patchguard._detectors import advice as _advice
-
-            new.findings.extend(_advice.findings(new))
+            _oslo_backend.select("eventlet")
         elif decision.debugger is not None and (
             decision.decided_by.startswith("debugger:")
         ):
@@ -148,9 +213,27 @@ def apply(
                 f"native (set PATCHGUARD_MODE=eventlet to force eventlet)\n"
             )
         _state.record(new)
+        if decision.mode == "native":
+            _native_after_record(new)
+        new.findings.extend(_oslo_backend.findings(new.mode))
+        # Only what this decision found is warned about here; what a bare
+        # call found before it was warned at that call's line.
+        seen = {e.message for e in earlier}
+        fresh = [f for f in new.findings if f.message not in seen]
+        new.findings[:] = earlier + fresh
     _log.decision(new)
-    if new.findings:
+    if decision.watchdog is not None:
+        # After patching and recording: the watchdog needs the hub (and
+        # the mode) to know what to watch.  Not armed: the imports that
+        # follow a bootstrap, before the hub first runs, are no stall.
+        from patchguard._watchdog import monitor as _watchdog
+
+        if _watchdog.current is None:
+            _watchdog.start(
+                decision.watchdog, decision.watchdog_task, armed=False
+            )
+    if fresh:
         from patchguard import warn
 
-        warn.emit(new.findings, _where.user_frame())
+        warn.emit(fresh, _where.user_frame())
     return new

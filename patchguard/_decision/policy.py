@@ -7,9 +7,16 @@ and by :func:`patchguard.apply`) without side effects.
 Precedence, first opinion wins::
 
     mode argument > PATCHGUARD_MODE (unless auto)
-      > OS_<PROJECT>_DISABLE_EVENTLET_PATCHING > DISABLE_EVENTLET_PATCHING
+      > OS_<PROJECT>_DISABLE_EVENTLET_PATCHING (true: native, false:
+        eventlet, as nova 34 and cinder 29 read it)
+      > DISABLE_EVENTLET_PATCHING (true: native)
       > auto detection (WSGI host, lint/doc tool, debugger)
       > default argument > eventlet
+
+The project comes from ``PATCHGUARD_PROJECT``, else the ``project``
+argument, else the entry point's top-level package (``inferred``).  An
+``OS_*_DISABLE_EVENTLET_PATCHING`` set for any other project is never
+silently ignored: it is listed in :attr:`Decision.stray` for a finding.
 """
 
 from __future__ import annotations
@@ -47,7 +54,23 @@ MODE_VAR = "PATCHGUARD_MODE"
 PATCH_VAR = "PATCHGUARD_PATCH"
 PROJECT_VAR = "PATCHGUARD_PROJECT"
 STRICT_VAR = "PATCHGUARD_STRICT"
+ALLOW_EVENTLET_VAR = "PATCHGUARD_ALLOW_EVENTLET"
 LEGACY_VAR = "DISABLE_EVENTLET_PATCHING"
+WATCHDOG_VAR = "PATCHGUARD_WATCHDOG"
+WATCHDOG_TASK_VAR = "PATCHGUARD_WATCHDOG_TASK"
+#: stuck-task threshold when PATCHGUARD_WATCHDOG_TASK is unset (seconds).
+DEFAULT_TASK_THRESHOLD = 60.0
+_PROJECT_VAR_PREFIX, _PROJECT_VAR_SUFFIX = "OS_", "_DISABLE_EVENTLET_PATCHING"
+#: eventlet's own hub switch, validated before anything patches.
+HUB_VAR = "EVENTLET_HUB"
+#: eventlet's built-in hubs → the ``select`` attribute each one needs.
+HUBS = {
+    "epolls": "epoll",
+    "kqueue": "kqueue",
+    "poll": "poll",
+    "selects": "select",
+    "asyncio": "",
+}
 
 
 class Decision:
@@ -62,6 +85,10 @@ class Decision:
     :ivar debugger: the debugger detected, or ``None``.
     :ivar project: the project name, or ``None``.
     :ivar strict: whether strict mode was asked for.
+    :ivar allow_eventlet: importer modules allowed to import eventlet in
+        native mode (``PATCHGUARD_ALLOW_EVENTLET``).
+    :ivar stray: ``OS_*_DISABLE_EVENTLET_PATCHING`` variables that are set
+        but belong to no project this process is known as.
     """
 
     __slots__ = (
@@ -74,6 +101,10 @@ class Decision:
         "debugger",
         "project",
         "strict",
+        "watchdog",
+        "watchdog_task",
+        "allow_eventlet",
+        "stray",
     )
 
     def __init__(
@@ -87,7 +118,15 @@ class Decision:
         debugger: str | None = None,
         project: str | None = None,
         strict: bool = False,
+        watchdog: float | None = None,
+        watchdog_task: float = DEFAULT_TASK_THRESHOLD,
+        allow_eventlet: frozenset[str] = frozenset(),
+        stray: tuple[str, ...] = (),
     ) -> None:
+        #: hub stall threshold in seconds, ``None`` when the watchdog is off.
+        self.watchdog = watchdog
+        #: stuck-task threshold in seconds.
+        self.watchdog_task = watchdog_task
         self.mode = mode
         self.options = options
         self.decided_by = decided_by
@@ -97,6 +136,8 @@ class Decision:
         self.debugger = debugger
         self.project = project
         self.strict = strict
+        self.allow_eventlet = allow_eventlet
+        self.stray = stray
 
     def __repr__(self) -> str:
         return (
@@ -251,6 +292,109 @@ def parse_project(name: str, value: str | None) -> str | None:
     return text
 
 
+def parse_seconds(name: str, value: object, off: bool = False) -> float | None:
+    """Validate a duration in seconds such as ``0.1`` or ``60``.
+
+    :param name: the variable or argument name, for the error message.
+    :param value: the raw value (a string from the environment, or a
+        number from an argument).
+    :param off: whether ``None``, empty and ``off`` mean "disabled".
+    :returns: a positive finite number of seconds, or ``None`` (off).
+    :raises ConfigError: on anything else.
+    """
+    accepted = "a positive number of seconds such as '0.1' or '60'"
+    if off:
+        accepted += ", or 'off' (or unset) to disable"
+    if off and (
+        value is None
+        or (isinstance(value, str) and value.strip().lower() in ("", "off"))
+    ):
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise _bad(name, _short(value), accepted)
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise _bad(name, _short(value), accepted) from None
+    if not (0 < seconds < float("inf")):
+        raise _bad(name, _short(value), accepted)
+    return seconds
+
+
+def _short(value: object) -> object:
+    if isinstance(value, str) and len(value) > 60:
+        return value[:57] + "..."
+    return value
+
+
+def parse_allow(name: str, value: str | None) -> frozenset[str]:
+    """Validate a comma list of module names (``futurist,oslo_log``).
+
+    :param name: the variable name, for the error message.
+    :param value: the raw value, or ``None`` when unset.
+    :returns: the module names (empty when unset or empty).
+    :raises ConfigError: on an item that is not a dotted module name.
+    """
+    if value is None or value.strip() == "":
+        return frozenset()
+    items = [item.strip() for item in value.split(",")]
+    for item in items:
+        if not item or not all(
+            part.isidentifier() and part.isascii() for part in item.split(".")
+        ):
+            raise _bad(
+                name,
+                value if len(value) <= 80 else value[:77] + "...",
+                "a comma list of importing module names such as "
+                "'futurist,oslo_log.pipe_mutex'",
+            )
+    return frozenset(items)
+
+
+def parse_hub(name: str, value: str | None) -> str | None:
+    """Validate ``EVENTLET_HUB`` the way eventlet will read it.
+
+    eventlet only reads it when the hub is first used, long after
+    patching, and then fails with a bare ``ImportError`` or "selected hub
+    is not available"; checking it here fails before anything patches.
+
+    :param name: the variable name, for the error message.
+    :param value: the raw value, or ``None`` when unset.
+    :returns: the value, or ``None`` when unset.
+    :raises ConfigError: on a built-in hub this platform lacks, or a
+        ``package.module[:Class]`` that cannot be found.
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    accepted = (
+        ", ".join(repr(h) for h in HUBS)
+        + " (those this platform supports), or an importable "
+        "'package.module[:Class]'"
+    )
+    if text in HUBS:
+        needs = HUBS[text]
+        if needs:
+            import select
+
+            if not hasattr(select, needs):
+                raise _bad(name, value, accepted)
+        return text
+    if "." in text or ":" in text:
+        # Only the top-level package is looked up: finding a submodule
+        # would import its parents, before patching.
+        top = text.partition(":")[0].split(".")[0]
+        import importlib.util
+
+        try:
+            found = importlib.util.find_spec(top) if top else None
+        except (ImportError, ValueError):
+            found = None
+        if found is not None:
+            return text
+    raise _bad(name, value[:80], accepted)
+
+
 def project_var(project: str) -> str:
     """Return the legacy per-project switch, e.g. ``OS_NOVA_DISABLE_...``.
 
@@ -266,6 +410,7 @@ def decide(
     patch: str | Iterable[str] | None = None,
     project: str | None = None,
     default: str | None = None,
+    inferred: str | None = None,
 ) -> Decision:
     """Decide the mode from arguments, environment and detectors.
 
@@ -278,6 +423,9 @@ def decide(
     :param patch: patch list used when ``PATCHGUARD_PATCH`` is unset.
     :param project: project name used when ``PATCHGUARD_PROJECT`` is unset.
     :param default: the entry point's fallback mode, replacing eventlet.
+    :param inferred: the entry point's top-level package, used as the
+        project when neither ``PATCHGUARD_PROJECT`` nor ``project`` names
+        one and its ``OS_<PACKAGE>_DISABLE_EVENTLET_PATCHING`` is set.
     :returns: the decision.
     :raises ConfigError: on any invalid setting.
     """
@@ -298,6 +446,15 @@ def decide(
 
     env_project = parse_project(PROJECT_VAR, environ.get(PROJECT_VAR))
     name = env_project or parse_project("project", project)
+    if name is None and inferred is not None:
+        # A package name is a valid project name unless it is not an
+        # identifier-like word; then nothing can be inferred.
+        try:
+            guess = parse_project("inferred project", inferred)
+        except ConfigError:
+            guess = None
+        if guess is not None and project_var(guess) in environ:
+            name = guess
     project_flag = None
     project_name_var = None
     if name is not None:
@@ -307,6 +464,25 @@ def decide(
         )
     legacy_flag = parse_flag(LEGACY_VAR, environ.get(LEGACY_VAR))
     strict = bool(parse_flag(STRICT_VAR, environ.get(STRICT_VAR)))
+    watchdog = parse_seconds(WATCHDOG_VAR, environ.get(WATCHDOG_VAR), off=True)
+    raw_task = environ.get(WATCHDOG_TASK_VAR)
+    if raw_task is None or raw_task.strip() == "":
+        watchdog_task = DEFAULT_TASK_THRESHOLD
+    else:
+        watchdog_task = parse_seconds(WATCHDOG_TASK_VAR, raw_task) or 0.0
+    allow = parse_allow(ALLOW_EVENTLET_VAR, environ.get(ALLOW_EVENTLET_VAR))
+    stray = tuple(
+        sorted(
+            var
+            for var, value in environ.items()
+            if var.startswith(_PROJECT_VAR_PREFIX)
+            and var.endswith(_PROJECT_VAR_SUFFIX)
+            and value.strip() != ""
+        )
+        if name is None
+        else ()
+    )
+    parse_hub(HUB_VAR, environ.get(HUB_VAR))
 
     host = _hosts.wsgi_host()
     tool = _hosts.tool()
@@ -324,6 +500,10 @@ def decide(
             debugger=debugger,
             project=name,
             strict=strict,
+            watchdog=watchdog,
+            watchdog_task=watchdog_task,
+            allow_eventlet=allow,
+            stray=stray,
         )
 
     if arg_mode != "auto":
@@ -332,9 +512,20 @@ def decide(
         )
     if env_mode != "auto":
         return made(env_mode, MODE_VAR, f"{MODE_VAR}={env_mode} forced it")
-    if project_flag and project_name_var is not None:
+    if project_flag is not None and project_name_var is not None:
+        # The projects' own reading (nova 34, cinder 29): a false spelling
+        # asks for eventlet explicitly; only empty means "no opinion".
+        if project_flag:
+            return made(
+                "native",
+                project_name_var,
+                f"{project_name_var} is set to true",
+            )
         return made(
-            "native", project_name_var, f"{project_name_var} is set to true"
+            "eventlet",
+            project_name_var,
+            f"{project_name_var} is set to false: eventlet, as {name} "
+            f"itself reads it",
         )
     if legacy_flag:
         return made("native", LEGACY_VAR, f"{LEGACY_VAR} is set to true")

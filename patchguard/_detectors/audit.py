@@ -1,15 +1,20 @@
-"""The import-order audit around patching: before, after, and at fork.
+"""The import-order audit around patching: before, after, and on reading.
 
-:func:`before_patch` runs under the bootstrap's lock just before eventlet
-patches: it lists threads already running, snapshots what patching will
-replace, and in strict mode refuses to patch.  :func:`after_patch` turns
-what it saw into findings on the state.  In eventlet mode a fork hook
-names the native threads, greenthreads and timers a child would inherit.
+:func:`run` is the one audit every patch goes through, whoever asked for
+it: patchguard's bootstrap, or a bare ``eventlet.monkey_patch()`` made
+behind patchguard's back (a legacy entry point, a suite's
+``tests/__init__.py``).  :func:`before_patch` lists threads already
+running, snapshots what patching will replace, and in strict mode refuses
+to patch.  :func:`after_patch` turns what it saw into findings on the
+state; the advice detectors (partial patch, debugger, drivers, WSGI host)
+follow.  :func:`settle` adds what can only be judged when someone reads
+the state (multiprocessing locks made after patching, green primitives
+used in an unpatched process).  What a fork inherits is
+:mod:`patchguard._detectors.fork`'s job, in both modes.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 
 from patchguard import warn
@@ -20,15 +25,11 @@ from patchguard._errors import PatchOrderError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any
+    from typing import TypeVar
+
+    T = TypeVar("T")
 
     from patchguard._state import PatchState
-
-_FIX_ORDER = (
-    "Fix: make `import patchguard.bootstrap` the first import of the entry "
-    "point (cmd/__init__.py, tests/__init__.py), before anything that "
-    "starts threads or binds these names."
-)
 
 
 class Plan:
@@ -39,10 +40,12 @@ class Plan:
         threads: list[_threads_audit.EarlyThread],
         snapshot: _stale.Snapshot,
         off_main: str | None,
+        foreign: _threads_audit.ForeignThreads | None = None,
     ) -> None:
         self.threads = threads
         self.snapshot = snapshot
         self.off_main = off_main
+        self.foreign = foreign
 
 
 def _current_thread() -> tuple[int, str | None]:
@@ -68,17 +71,7 @@ def _thread_message(threads: list[_threads_audit.EarlyThread]) -> str:
         f"{len(threads)} thread(s) already running before eventlet patched "
         f"the process: {listed}. Native threads started before patching "
         f"die with KeyError in threading._delete, lose wake-ups or raise "
-        f"greenlet.error. {_FIX_ORDER}"
-    )
-
-
-def _stale_message(refs: list[_stale.StaleRef]) -> str:
-    listed = "; ".join(r.describe() for r in refs)
-    return (
-        f"{len(refs)} module global(s) still hold native objects that "
-        f"patching replaced: {listed}. They block the hub or lose mutual "
-        f"exclusion. {_FIX_ORDER} Or refer to them through their module "
-        f"(time.sleep, not sleep)."
+        f"greenlet.error. {_stale.FIX_ORDER}"
     )
 
 
@@ -90,11 +83,18 @@ def before_patch(new: PatchState) -> Plan:
     :raises PatchOrderError: in strict mode when threads are running or
         stale references exist (nothing has been patched).
     """
+    from patchguard import _state
+
+    already = _state.patched_options()
     ident, off_main = _current_thread()
-    threads = _threads_audit.find(
-        (ident,), count_os_threads=new.wsgi_host is None
-    )
-    snapshot = _stale.Snapshot(new.requested)
+    # Threads are judged by the first patch of thread only: after it,
+    # threads started are green or deliberately native.
+    threads = [] if "thread" in already else _threads_audit.find((ident,))
+    # Inside an embedding server its own OS threads are expected.
+    foreign = _threads_audit.foreign() if new.wsgi_host is None else None
+    # Options already in effect were audited when they were applied;
+    # snapshotting them again would take green objects for originals.
+    snapshot = _stale.Snapshot(new.requested - already)
     if new.strict:
         # eventlet upgrades RLocks reachable from module globals itself,
         # so only what it cannot fix counts here.
@@ -108,11 +108,11 @@ def before_patch(new: PatchState) -> Plan:
             if threads:
                 parts.append(_thread_message(threads))
             if refs:
-                parts.append(_stale_message(refs))
+                parts.append(_stale.message(refs))
             raise PatchOrderError(
                 "PATCHGUARD_STRICT: refusing to patch. " + " ".join(parts)
             )
-    return Plan(threads, snapshot, off_main)
+    return Plan(threads, snapshot, off_main, foreign)
 
 
 def after_patch(new: PatchState, plan: Plan) -> None:
@@ -122,6 +122,7 @@ def after_patch(new: PatchState, plan: Plan) -> None:
     :param plan: what :func:`before_patch` saw.
     """
     new.early_threads = plan.threads
+    new.foreign_threads = [plan.foreign] if plan.foreign else []
     if plan.threads:
         new.findings.append(
             warn.Finding(
@@ -131,14 +132,7 @@ def after_patch(new: PatchState, plan: Plan) -> None:
             )
         )
     new.stale_refs = _stale.scan(plan.snapshot)
-    if new.stale_refs:
-        new.findings.append(
-            warn.Finding(
-                warn.StaleReferenceWarning,
-                _stale_message(new.stale_refs),
-                new.site,
-            )
-        )
+    new.findings.extend(_stale.findings(new.stale_refs, new.site))
     if plan.off_main is not None:
         new.findings.append(
             warn.Finding(
@@ -152,124 +146,74 @@ def after_patch(new: PatchState, plan: Plan) -> None:
                 new.site,
             )
         )
-    _watch_fork()
 
 
-_fork_hooked = False
-_fork_warned = False
+def run(new: PatchState, patch: Callable[[], T]) -> T:
+    """Audit one patch: before it, the patch itself, after it, advice.
 
-
-def _watch_fork() -> None:
-    global _fork_hooked
-    if _fork_hooked or not hasattr(os, "fork"):
-        return
-    _fork_hooked = True
-    import wrapt
-
-    # Wrapping os.fork warns in the caller's frame, where ``-W error``
-    # can raise; the at-fork hook catches forks made from C (an exception
-    # raised there would only be printed and ignored).
-    wrapt.wrap_function_wrapper(os, "fork", _fork_wrapper)
-    if hasattr(os, "register_at_fork"):
-        os.register_at_fork(before=_before_fork)
-
-
-def _fork_wrapper(
-    wrapped: Callable[..., Any],
-    instance: object,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-) -> Any:
-    _before_fork()
-    return wrapped(*args, **kwargs)
-
-
-def _green_site(glet: object) -> str:
-    frame = getattr(glet, "gr_frame", None)
-    outer = None
-    while frame is not None:
-        name = frame.f_code.co_filename
-        if "eventlet" not in name and "greenlet" not in name:
-            outer = frame
-            break
-        frame = frame.f_back
-    if outer is None:
-        return repr(glet)
-    code = outer.f_code
-    return f"{code.co_name} at {code.co_filename}:{outer.f_lineno}"
-
-
-def fork_inheritance() -> tuple[list[str], list[str], int]:
-    """Return what a fork would duplicate: native threads, greenthreads,
-    and the number of pending hub timers.
-
-    :returns: ``(native thread descriptions, greenthread sites, timers)``.
+    :param new: the state being built; findings are appended to it.
+    :param patch: applies the patch (eventlet's ``monkey_patch``).
+    :returns: what ``patch`` returned.
+    :raises PatchOrderError: in strict mode (nothing is patched).
     """
-    import gc
+    from patchguard._detectors import advice as _advice
 
-    from eventlet import hubs, patcher
-
-    real_threading = patcher.original("threading")
-    me = real_threading.get_ident()
-    natives = []
-    frames = sys._current_frames()
-    for ident, frame in frames.items():
-        if ident == me:
-            continue
-        natives.append(
-            f"ident={ident} at {frame.f_code.co_filename}:{frame.f_lineno}"
-        )
-    import greenlet
-
-    hub = hubs.get_hub()
-    current = greenlet.getcurrent()
-    greens = [
-        _green_site(obj)
-        for obj in gc.get_objects()
-        if isinstance(obj, greenlet.greenlet)
-        and obj is not current
-        and obj is not hub.greenlet
-        and getattr(obj, "gr_frame", None) is not None
-    ]
-    timers = len(getattr(hub, "timers", ())) + len(
-        getattr(hub, "next_timers", ())
-    )
-    return natives, greens, timers
+    plan = before_patch(new)
+    result = patch()
+    after_patch(new, plan)
+    new.findings.extend(_advice.findings(new))
+    return result
 
 
-def _before_fork() -> None:
-    global _fork_warned
-    if _fork_warned:
-        return
-    natives, greens, timers = fork_inheritance()
-    if not (natives or greens or timers):
-        return
-    _fork_warned = True
-    parts = []
-    if natives:
-        parts.append(
-            f"{len(natives)} native thread(s) that will not exist in the "
-            f"child, with any lock they hold stuck: {'; '.join(natives)}"
-        )
-    if greens:
-        parts.append(
-            f"{len(greens)} greenthread(s) that will run in both processes "
-            f"(a periodic task or heartbeat then runs twice): "
-            f"{'; '.join(greens)}"
-        )
-    if timers:
-        parts.append(f"{timers} pending hub timer(s) duplicated in the child")
-    from patchguard import _where
+def settle(current: PatchState) -> list[warn.Finding]:
+    """Add what can only be judged when the state is read.
 
-    warn.emit(
-        [
-            warn.Finding(
-                warn.ForkWarning,
-                "fork() in an eventlet-patched process copies "
-                + "; and ".join(parts)
-                + ". Fix: fork before starting background work, or spawn "
-                "workers with multiprocessing's 'spawn' start method.",
+    Called by every surface before it shows the state (``check``, the
+    pytest plugin's header and strict check): multiprocessing locks and
+    queues bound after patching, and green primitives bound in a process
+    nothing patched.  Idempotent: a finding already recorded is not added
+    again.
+
+    :param current: the recorded state; findings are appended to it.
+    :returns: the findings added by this call.
+    """
+    from patchguard import _state
+    from patchguard._detectors import green as _green
+
+    global _settled
+    added: list[warn.Finding] = []
+    if "eventlet" not in sys.modules:
+        return added
+    # The plugin reads the state twice at the end of collection: walk the
+    # modules again only when some were imported in between.
+    key = (id(current), len(sys.modules), len(current.findings))
+    if key == _settled:
+        return added
+    patched = _state.patched_options()
+    if patched:
+        known = {(r.module, r.attr) for r in current.stale_refs}
+        new = [
+            r for r in _stale.semlock_scan() if (r.module, r.attr) not in known
+        ]
+        if new:
+            current.stale_refs.extend(new)
+            added.append(
+                warn.Finding(
+                    warn.StaleReferenceWarning,
+                    _stale.semlock_message(new),
+                    None,
+                )
             )
-        ],
-        _where.user_frame(skip_also=("multiprocessing", "eventlet")),
-    )
+    elif current.mode != "native":
+        finding = _green.finding()
+        if finding is not None:
+            added.append(finding)
+    messages = {f.message for f in current.findings}
+    added = [f for f in added if f.message not in messages]
+    current.findings.extend(added)
+    _settled = (id(current), len(sys.modules), len(current.findings))
+    return added
+
+
+#: what :func:`settle` last looked at (private; tests may reset it).
+_settled: tuple[int, int, int] | None = None

@@ -13,6 +13,7 @@ it runs on every thread start, where each microsecond shows.
 
 from __future__ import annotations
 
+import os
 import sys
 
 from patchguard import _where
@@ -20,10 +21,24 @@ from patchguard._hooks import importhook as _importhook
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from types import FrameType, ModuleType
+    from types import ModuleType
 
 #: attribute set on each started ``threading.Thread``.
 SITE_ATTR = "_patchguard_started_at"
+
+_STDLIB = os.path.dirname(os.__file__) + os.sep
+#: filename → is it the standard library?  Bounded by the source files.
+_stdlib_cache: dict[str, bool] = {}
+
+
+def _is_stdlib(filename: str) -> bool:
+    known = _stdlib_cache.get(filename)
+    if known is None:
+        known = filename.startswith(_STDLIB) and not (
+            "site-packages" in filename or "dist-packages" in filename
+        )
+        _stdlib_cache[filename] = known
+    return known
 
 
 def _wrap(threading: ModuleType) -> None:
@@ -33,19 +48,14 @@ def _wrap(threading: ModuleType) -> None:
         return
 
     getframe = sys._getframe
-    internal = _where.is_internal
+    culprit = _where.culprit
 
     def start(self: object) -> None:
         # Cheap on purpose (it runs on every thread start): a short frame
         # walk with cached verdicts, and a tuple formatted only when read.
-        frame: FrameType | None = getframe(1)
-        while frame is not None and internal(frame.f_code.co_filename):
-            frame = frame.f_back
-        if frame is not None:
-            self.__dict__[SITE_ATTR] = (
-                frame.f_code.co_filename,
-                frame.f_lineno,
-            )
+        found = culprit(getframe(1))
+        if found is not None:
+            self.__dict__[SITE_ATTR] = found
         original(self)
 
     start._patchguard_original = original  # type: ignore[attr-defined]
@@ -75,9 +85,10 @@ def started_at(thread: object) -> str | None:
     """Return where ``thread`` was started, if patchguard was watching.
 
     :param thread: a ``threading.Thread``.
-    :returns: ``file:line`` or ``None``.
+    :returns: ``file:line``, with ``(via lib/file.py:line)`` when a
+        library started it for that line, or ``None``.
     """
     site = getattr(thread, SITE_ATTR, None)
     if isinstance(site, tuple):
-        return f"{site[0]}:{site[1]}"
+        return _where.describe(site)
     return None
