@@ -1,7 +1,9 @@
 """Shared timing helpers: alternate the sides, report medians and ratios.
 
 The machines are shared and noisy, so every comparison runs its sides
-interleaved in one run (A, B, A, B, ...) and compares medians.
+interleaved in one run (A, B, B, A, ...): each ratio is taken within one
+pair, the median of the pairs is reported with their spread, and a goal
+is judged on the spread (see ``benchmarks/README``).
 """
 
 from __future__ import annotations
@@ -81,3 +83,58 @@ def table(
 
 
 PY = sys.executable
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages, and the CPU count."""
+    one, five, fifteen = os.getloadavg()
+    return (
+        f"load average {one:.2f} {five:.2f} {fifteen:.2f} on "
+        f"{os.cpu_count()} CPUs"
+    )
+
+
+def pairs(
+    anchor: Callable[[], float], variant: Callable[[], float], rounds: int
+) -> list[float]:
+    """Measure ``rounds`` interleaved pairs; return ``variant / anchor``.
+
+    Both sides return a rate (higher is better) or a time; the pair is
+    measured back to back, its order swapped every round, so a burst of
+    load from a neighbour moves both sides of one ratio.
+    """
+    ratios = []
+    for i in range(rounds):
+        if i % 2:
+            b = variant()
+            a = anchor()
+        else:
+            a = anchor()
+            b = variant()
+        ratios.append(b / a)
+    return ratios
+
+
+def verdict(ratios: Sequence[float], goal: float, higher: bool) -> str:
+    """Judge a goal on the pair ratios' spread, not on the median alone.
+
+    :param ratios: one ratio per interleaved pair.
+    :param goal: e.g. 0.8 (``higher``: ratio >= goal) or 1.25 (ratio <=).
+    :returns: ``met`` when every pair meets the goal, ``not met`` when
+        none does, ``undecided`` when the spread straddles it (on a
+        shared machine: measure again when it is quieter).
+    """
+    ok = [(r >= goal) if higher else (r <= goal) for r in ratios]
+    if all(ok):
+        return "met"
+    if not any(ok):
+        return "not met"
+    return "undecided (spread straddles the goal)"
+
+
+def ratio_row(name: str, ratios: Sequence[float], extra: str = "") -> str:
+    """A markdown row: median ratio, spread (min-max), pairs."""
+    return (
+        f"| {name} | {statistics.median(ratios):.2f}x "
+        f"| {min(ratios):.2f}-{max(ratios):.2f}x | {len(ratios)} |{extra}"
+    )

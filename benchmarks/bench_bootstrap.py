@@ -9,7 +9,17 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from _timing import PY, env, interleave, table, time_command
+from _timing import (
+    PY,
+    env,
+    interleave,
+    load_average,
+    pairs,
+    ratio_row,
+    table,
+    time_command,
+    verdict,
+)
 
 
 def main() -> None:
@@ -20,31 +30,33 @@ def main() -> None:
         [
             PY,
             "-c",
-            "import patchguard.bootstrap, sys; "
-            "print('eventlet' in sys.modules)",
+            "import patchguard.bootstrap, sys; print(sorted(m for m in "
+            "sys.modules if m.split('.')[0] in "
+            "('eventlet', 'oslo_utils', 'oslo_concurrency', 'wrapt')))",
         ],
         env=native,
         capture_output=True,
         text=True,
         check=True,
     )
-    samples = interleave(
-        {
-            "python -c pass": lambda: time_command([PY, "-c", "pass"], native),
-            "import patchguard.bootstrap (native)": lambda: time_command(
-                [PY, "-c", "import patchguard.bootstrap"], native
-            ),
-        },
+    print(f"{load_average()} at start\n")
+    ratios = pairs(
+        lambda: time_command([PY, "-c", "pass"], native),
+        lambda: time_command(
+            [PY, "-c", "import patchguard.bootstrap"], native
+        ),
         rounds,
     )
+    print("### Native-mode bootstrap vs `python -c pass` (wall time)\n")
+    print("| variant | median ratio | spread | pairs | verdict |")
+    print("|---|---:|---:|---:|---|")
     print(
-        table(
-            "Native-mode bootstrap",
-            samples,
-            "python -c pass",
-            goal="<= 1.5x; eventlet in sys.modules after native bootstrap: "
-            + check.stdout.strip(),
-        )
+        ratio_row("import patchguard.bootstrap (native)", ratios)
+        + f" {verdict(ratios, 1.25, False)} |"
+    )
+    print(
+        "\ngoal: <= 1.25x; eventlet, oslo.* or wrapt in sys.modules after "
+        "the native bootstrap: " + check.stdout.strip() + "\n"
     )
     green = env(PATCHGUARD_MODE="eventlet")
     bare = "import eventlet; eventlet.monkey_patch()"
@@ -59,6 +71,7 @@ def main() -> None:
         },
         max(10, rounds // 2),
     )
+    print(f"{load_average()} at the end\n")
     print(
         table(
             "Eventlet-mode bootstrap",

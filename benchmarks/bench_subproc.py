@@ -1,24 +1,32 @@
-"""patchguard.subproc against the ways services run commands today.
+"""patchguard.subproc against the stdlib, per call and in bulk (issue 16).
 
-Run: ``python benchmarks/bench_subproc.py [rounds]`` (default 7 rounds;
-the slow variants run in 2 of them, the concurrent table in 3).
+Run: ``python benchmarks/bench_subproc.py [short|bulk|all] [pairs]``
+(default ``short``, 5 pairs, ~45 s on a loaded 2-CPU machine;
+``bench_subproc_bulk.py`` runs the bulk part, 3 pairs, ~60 s).
 
-Two tables, every variant in its own fresh interpreter (patching cannot
-be undone), variants interleaved round by round so a noisy neighbour
-hurts them all alike:
+Every measurement runs in a fresh interpreter (patching cannot be
+undone).  Each row is a set of interleaved pairs: the stdlib doing the
+same call in a native process (the anchor), then patchguard (order
+swapped every pair); the ratio is taken within the pair.  Rows report the
+median ratio and the spread (min-max) of the pairs; goals are judged on
+the spread (``benchmarks/README``).
 
-* 500 sequential ``true``: throughput (median over rounds) and the ratio
-  to the stdlib's ``subprocess.run`` in a native process (the anchor)
-  measured in the same round (median over rounds).
-  Goal: patchguard.subproc in eventlet mode >= 0.8x the anchor.
-* 50 concurrent ``sleep 0.2`` (greenthreads; OS threads for the native
-  anchor): wall time and the longest stall of a 10 ms ticker greenthread.
+* short: 200 sequential ``true`` through ``run``, ``call``,
+  ``check_output``, ``execute`` (anchor: ``subprocess.run`` capturing
+  both streams with an empty stdin, what ``execute`` does) and
+  ``Popen.communicate``, green (eventlet mode, hub thread) and ``run`` in
+  native mode.  Goal: >= 0.8x.
+* bulk: 1 MB and 50 MB of output through ``check_output`` (one pipe),
+  on both pipes at once (``run(capture_output=True)``) and as input
+  (``run(input=...)``): MB/s ratio, goal >= 0.8x; and the longest stall
+  of a 10 ms ticker greenthread meanwhile, goal <= 20 ms.  The ticker's
+  longest stall while the hub is idle for as long is printed alongside:
+  that much is the machine, not the code.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import platform
 import statistics
 import subprocess
@@ -26,88 +34,62 @@ import sys
 import time
 from importlib.metadata import version
 
-from _timing import PY, env
+from _timing import PY, env, load_average, pairs, ratio_row, verdict
 
-N_SEQUENTIAL = 500
-N_CONCURRENT = 50
+SHORT = 200
+GOAL = 0.8
+STALL_GOAL = 0.020
 
-#: name -> (environment, setup code, expression running one command
-#: whose argv is the name ``argv``).  "native" variants never import
-#: eventlet.
-VARIANTS = {
-    "stdlib subprocess.run, native (anchor)": (
-        {},
-        "import subprocess",
-        "subprocess.run(argv)",
+#: name -> (green call, the same call with the stdlib).
+CALLS = {
+    "run": ("sp.run(['true'])", "sp.run(['true'])"),
+    "call": ("sp.call(['true'])", "sp.call(['true'])"),
+    "check_output": (
+        "sp.check_output(['true'])",
+        "sp.check_output(['true'])",
     ),
-    "patchguard.subproc.run, eventlet mode": (
-        {"PATCHGUARD_MODE": "eventlet"},
-        "import patchguard.bootstrap\nfrom patchguard import subproc",
-        "subproc.run(argv)",
+    "execute": (
+        "sp.execute('true')",
+        "sp.run(['true'], capture_output=True, stdin=sp.DEVNULL)",
     ),
-    "patchguard.subproc.run, native mode": (
-        {"PATCHGUARD_MODE": "native"},
-        "import patchguard.bootstrap\nfrom patchguard import subproc",
-        "subproc.run(argv)",
-    ),
-    "subprocess.run, eventlet.monkey_patch()": (
-        {},
-        "import eventlet\neventlet.monkey_patch()\nimport subprocess",
-        "subprocess.run(argv)",
-    ),
-    "eventlet.green.subprocess.call": (
-        {},
-        "import eventlet\nfrom eventlet.green import subprocess",
-        "subprocess.call(argv)",
-    ),
-    "processutils.execute, eventlet.monkey_patch()": (
-        {},
-        "import eventlet\neventlet.monkey_patch()\n"
-        "from oslo_concurrency import processutils",
-        "processutils.execute(*argv)",
-    ),
-    "patchguard.subproc.execute, eventlet mode": (
-        {"PATCHGUARD_MODE": "eventlet"},
-        "import patchguard.bootstrap\nfrom patchguard import subproc",
-        "subproc.execute(*argv)",
+    "communicate": (
+        "sp.Popen(['cat'], stdin=sp.PIPE, stdout=sp.PIPE).communicate(b'x')",
+        "sp.Popen(['cat'], stdin=sp.PIPE, stdout=sp.PIPE).communicate(b'x')",
     ),
 }
 
-#: The quick variants, measured every round.
-FAST = [
-    "stdlib subprocess.run, native (anchor)",
-    "patchguard.subproc.run, eventlet mode",
-    "patchguard.subproc.run, native mode",
-    "patchguard.subproc.execute, eventlet mode",
-]
-#: The variants also timed running commands concurrently.
-CONCURRENT = [
-    "stdlib subprocess.run, native (anchor)",
-    "patchguard.subproc.run, eventlet mode",
-    "subprocess.run, eventlet.monkey_patch()",
-    "eventlet.green.subprocess.call",
-    "processutils.execute, eventlet.monkey_patch()",
-]
+#: bulk name -> (call, bytes moved per MB of SIZE).
+BULK = {
+    "check_output (stdout)": (
+        "sp.check_output(['head', '-c', str(SIZE), '/dev/zero'])",
+        1,
+    ),
+    "run, both pipes": (
+        "sp.run(['sh', '-c', f'head -c {SIZE} /dev/zero & "
+        "head -c {SIZE} /dev/zero >&2; wait'], capture_output=True)",
+        2,
+    ),
+    "run, input": ("sp.run(['wc', '-c'], input=DATA, stdout=sp.PIPE)", 1),
+}
 
-# The child: run ``count`` commands sequentially, or concurrently (with a
-# ticker greenthread measuring the hub's longest stall), print JSON.
+# The child: import the side, warm up, time ``count`` calls; with a
+# ticker greenthread in eventlet mode.  Prints JSON: seconds, stall.
 CHILD = """
 import json, sys, time
-{setup}
-kind, count = sys.argv[1], int(sys.argv[2])
-def one(argv):
-    {run}
-for _ in range(5):
-    one(["true"])
-green = "eventlet" in sys.modules
-if kind == "sequential":
-    start = time.perf_counter()
-    for _ in range(count):
-        one(["true"])
-    print(json.dumps({{"elapsed": time.perf_counter() - start}}))
-    sys.exit(0)
-gap = [0.0]
+SIZE = int(sys.argv[2])
+DATA = b"x" * SIZE
+if sys.argv[1] == "stdlib":
+    import subprocess as sp
+else:
+    import patchguard.bootstrap
+    from patchguard import subproc as sp
+count = int(sys.argv[3])
+def one():
+    {call}
+one()
+stall = [0.0]
 stop = [False]
+green = "eventlet" in sys.modules
 if green:
     import eventlet
     def ticker():
@@ -115,108 +97,128 @@ if green:
         while not stop[0]:
             eventlet.sleep(0.01)
             now = time.monotonic()
-            gap[0] = max(gap[0], now - last)
+            stall[0] = max(stall[0], now - last)
             last = now
     tick = eventlet.spawn(ticker)
-    eventlet.sleep(0.05)
-    start = time.perf_counter()
-    pool = [eventlet.spawn(one, ["sleep", "0.2"]) for _ in range(count)]
-    for g in pool:
-        g.wait()
-    elapsed = time.perf_counter() - start
+    eventlet.sleep(0.03)
+start = time.perf_counter()
+for _ in range(count):
+    one()
+elapsed = time.perf_counter() - start
+idle = 0.0
+if green:
+    measured, stall[0] = stall[0], 0.0
+    eventlet.sleep(min(elapsed, 2.0))  # the machine's own stall
+    idle, stall[0] = stall[0], measured
     stop[0] = True
     tick.wait()
-else:
-    import threading
-    start = time.perf_counter()
-    threads = [threading.Thread(target=one, args=(["sleep", "0.2"],))
-               for _ in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - start
-print(json.dumps({{"elapsed": elapsed, "gap": gap[0] if green else None}}))
+print(json.dumps({{"elapsed": elapsed, "stall": stall[0], "idle": idle}}))
 """
 
 
-def measure(name: str, kind: str, count: int) -> dict[str, float]:
-    """Run one variant once in a fresh interpreter; return its JSON."""
-    extra, setup, run = VARIANTS[name]
-    code = CHILD.format(setup=setup, run=run)
+def measure(side: str, mode: str, call: str, size: int, count: int) -> dict:
+    """Run one side once in a fresh interpreter; return its JSON."""
     result = subprocess.run(
-        [PY, "-c", code, kind, str(count)],
-        env=env(**extra),
+        [PY, "-c", CHILD.format(call=call), side, str(size), str(count)],
+        env=env(PATCHGUARD_MODE=mode),
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
     if result.returncode != 0:
-        raise SystemExit(f"{name} failed:\n{result.stderr}")
+        raise SystemExit(f"{side} {call} failed:\n{result.stderr}")
     return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-def main() -> None:
-    """Print both tables."""
-    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 7
-    names = list(VARIANTS)
-    anchor = names[0]
-    # The slow variants (~10x slower) get fewer rounds: their ratio needs
-    # no second digit, and they would blow the time budget.
-    slow_rounds = min(rounds, 2)
-    rates: dict[str, list[float]] = {n: [] for n in names}
-    ratios: dict[str, list[float]] = {n: [] for n in names}
-    walls: dict[str, list[float]] = {n: [] for n in CONCURRENT}
-    gaps: dict[str, list[float]] = {n: [] for n in CONCURRENT}
-    started = time.monotonic()
-    for i in range(rounds):
-        todo = [n for n in names if n in FAST or i < slow_rounds]
-        shift = i % len(todo)
-        here = {}
-        for name in todo[shift:] + todo[:shift]:
-            out = measure(name, "sequential", N_SEQUENTIAL)
-            here[name] = N_SEQUENTIAL / out["elapsed"]
-            rates[name].append(here[name])
-        # Each ratio against the anchor of the same round: a neighbour's
-        # burst of load then moves both sides of the ratio.
-        for name, rate in here.items():
-            ratios[name].append(rate / here[anchor])
-        if i < 3:
-            for name in CONCURRENT:
-                out = measure(name, "concurrent", N_CONCURRENT)
-                walls[name].append(out["elapsed"])
-                if out["gap"] is not None:
-                    gaps[name].append(out["gap"])
+def short(rounds: int) -> None:
+    """The per-call table."""
+    print(f"### {SHORT} sequential short commands\n")
+    print("| call | median ratio vs stdlib | spread | pairs | verdict |")
+    print("|---|---:|---:|---:|---|")
+    rows = [(f"{n}, eventlet mode", "eventlet", c) for n, c in CALLS.items()]
+    rows.append(("run, native mode", "native", CALLS["run"]))
+    for name, mode, (ours, theirs) in rows:
+        ratios = pairs(
+            lambda t=theirs: (
+                1 / measure("stdlib", "native", t, 0, SHORT)["elapsed"]
+            ),
+            lambda o=ours, m=mode: (
+                1 / measure("ours", m, o, 0, SHORT)["elapsed"]
+            ),
+            rounds,
+        )
+        print(ratio_row(name, ratios, f" {verdict(ratios, GOAL, True)} |"))
+    print(f"\ngoal: >= {GOAL}x the stdlib's throughput (commands/s)\n")
 
+
+def bulk(rounds: int) -> None:
+    """The bulk table: MB/s ratio and hub stall."""
+    print("### Bulk data, eventlet mode (hub thread)\n")
+    print(
+        "| call | size | median MB/s ratio | spread | pairs | verdict "
+        "| median MB/s (stdlib / ours) | max stall ms (idle hub) |"
+    )
+    print("|---|---:|---:|---:|---:|---|---:|---:|")
+    for name, (call, factor) in BULK.items():
+        for size, count, n in ((1 << 20, 10, rounds), (50 << 20, 1, rounds)):
+            stalls: list[float] = []
+            idles: list[float] = []
+            rates: dict[str, list[float]] = {"stdlib": [], "ours": []}
+
+            def side(
+                who: str,
+                c: str = call,
+                s: int = size,
+                k: int = count,
+                f: int = factor,
+                rates: dict[str, list[float]] = rates,
+                stalls: list[float] = stalls,
+                idles: list[float] = idles,
+            ) -> float:
+                mode = "native" if who == "stdlib" else "eventlet"
+                out = measure(who, mode, c, s, k)
+                rate = f * s * k / out["elapsed"] / 1e6
+                rates[who].append(rate)
+                if who == "ours":
+                    stalls.append(out["stall"])
+                    idles.append(out["idle"])
+                return rate
+
+            ratios = pairs(lambda: side("stdlib"), lambda: side("ours"), n)
+            stall = max(stalls)
+            judged = verdict(ratios, GOAL, True)
+            if stall > STALL_GOAL:
+                judged += "; stall over 20 ms"
+            print(
+                ratio_row(f"{name}", ratios).replace(
+                    f"| {name} |", f"| {name} | {size >> 20} MB |"
+                )
+                + f" {judged} "
+                f"| {statistics.median(rates['stdlib']):.0f} / "
+                f"{statistics.median(rates['ours']):.0f} "
+                f"| {stall * 1000:.0f} ({max(idles) * 1000:.0f}) |"
+            )
+    print(
+        f"\ngoal: >= {GOAL}x the stdlib's MB/s in a native process, and "
+        f"no stall of a 10 ms ticker over {STALL_GOAL * 1000:.0f} ms\n"
+    )
+
+
+def main() -> None:
+    """Print the tables asked for."""
+    part = sys.argv[1] if len(sys.argv) > 1 else "short"
+    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+    started = time.monotonic()
     print(
         f"Python {platform.python_version()}, eventlet {version('eventlet')}"
-        f", {os.cpu_count()} CPUs, load average "
-        f"{os.getloadavg()[0]:.2f}, {rounds} rounds, "
-        f"{time.monotonic() - started:.0f} s\n"
+        f", {load_average()} at start\n"
     )
-    print(f"### {N_SEQUENTIAL} sequential `true`\n")
-    print("| variant | median cmd/s | median ratio vs anchor | ratio range |")
-    print("|---|---:|---:|---:|")
-    for name in names:
-        print(
-            f"| {name} | {statistics.median(rates[name]):.0f} "
-            f"| {statistics.median(ratios[name]):.2f}x "
-            f"| {min(ratios[name]):.2f}-{max(ratios[name]):.2f}x |"
-        )
-    green = statistics.median(ratios[names[1]])
-    print(
-        f"\ngoal: patchguard.subproc.run in eventlet mode >= 0.8x the "
-        f"anchor: {green:.2f}x -> {'met' if green >= 0.8 else 'NOT met'}\n"
-    )
-    print(f"### {N_CONCURRENT} concurrent `sleep 0.2`\n")
-    print("| variant | median wall (s) | max 10 ms ticker stall (ms) |")
-    print("|---|---:|---:|")
-    for name in walls:
-        stall = (
-            f"{max(gaps[name]) * 1000:.0f}" if gaps[name] else "n/a (threads)"
-        )
-        print(f"| {name} | {statistics.median(walls[name]):.2f} | {stall} |")
+    if part in ("short", "all"):
+        short(rounds)
+    if part in ("bulk", "all"):
+        bulk(rounds)
+    print(f"{time.monotonic() - started:.0f} s; {load_average()} at the end")
 
 
 if __name__ == "__main__":

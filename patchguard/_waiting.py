@@ -15,27 +15,16 @@ import posix
 import sys
 import weakref
 from collections import deque
+from time import monotonic as _monotonic
 
 from greenlet import getcurrent
+
+from patchguard._timeouts import _real_thread_module, hub_seconds
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from types import ModuleType
     from typing import Any
-
-
-def _real_thread_module() -> ModuleType:
-    # Bind the OS-level functions once.  After patching, ``_thread``'s
-    # attributes are eventlet's; ``patcher.original`` re-imports the
-    # builtin module, whose functions are the C ones.
-    patcher = sys.modules.get("eventlet.patcher")
-    if patcher is not None:
-        real: ModuleType = patcher.original("_thread")
-        return real
-    import _thread
-
-    return _thread
 
 
 _real = _real_thread_module()
@@ -220,10 +209,23 @@ class _Waiter:
                 self._lock.acquire(True, max(timeout, 0.0))
             return self.fired
         timer = None
+        deadline = None
         if timeout is not None:
-            timer = hub.schedule_call_global(max(timeout, 0.0), self._expire)
+            deadline = _monotonic() + timeout
+            timer = hub.schedule_call_global(
+                hub_seconds(timeout), self._expire
+            )
         try:
-            while not self.fired and not self._expired:
+            while not self.fired:
+                if self._expired:
+                    # A wait longer than HUB_MAX runs on re-armed timers.
+                    left = deadline - _monotonic()  # type: ignore[operator]
+                    if left <= 0:
+                        break
+                    self._expired = False
+                    timer = hub.schedule_call_global(
+                        hub_seconds(left), self._expire
+                    )
                 self._parked = True
                 try:
                     hub.switch()

@@ -238,9 +238,9 @@ class PoolExecutor(Executor):
         # Why the caller's OS thread matters: green primitives belong to
         # the hub's thread; anywhere else they fail or hang.
         from patchguard._executor import pools
-        from patchguard.threads import _threading_is_green
+        from patchguard._nativethread import threading_is_green
 
-        if not _threading_is_green():
+        if not threading_is_green():
             return NATIVE, pools.FuturistPool(self.max_workers)
         if _state.on_hub_thread():
             return GREEN, pools.GreenPool(self.max_workers)

@@ -39,7 +39,13 @@ from collections import deque
 from queue import Empty
 from typing import Generic, TypeVar
 
-from patchguard._waiting import _allocate_lock, _me, _Waiter
+from patchguard._nativethread import Latch, start
+from patchguard._timeouts import (
+    check_wait_length,
+    lock_timeout,
+    wait_timeout,
+)
+from patchguard._waiting import _allocate_lock, _get_ident, _me, _Waiter
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -80,10 +86,19 @@ class SharedRLock:
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         """Acquire the lock, recursively for its current owner.
 
+        The arguments are checked as ``threading.RLock.acquire`` checks
+        them, before anything else (even when the caller owns the lock).
+
         :param blocking: wait for the lock (``False``: try once).
         :param timeout: seconds to wait at most; ``-1`` waits forever.
         :returns: whether the lock was acquired.
+        :raises ValueError: for a negative timeout other than -1, NaN, or
+            a timeout with ``blocking=False``.
+        :raises OverflowError: for a timeout over ``threading.TIMEOUT_MAX``
+            (``inf`` too).
+        :raises TypeError: for a timeout that is not a number.
         """
+        seconds = lock_timeout(blocking, timeout)
         me = _me()
         with self._guard:
             if self._owner is None:
@@ -93,12 +108,12 @@ class SharedRLock:
             if self._owner == me:
                 self._count += 1
                 return True
-            if not blocking:
+            if seconds == 0:
                 return False
             waiter = _Waiter(me)
             self._waiters.append(waiter)
         try:
-            if waiter.wait(None if timeout < 0 else timeout):
+            if waiter.wait(seconds):
                 return True
         except BaseException:
             # Killed while waiting: leave the queue, or pass the lock on
@@ -212,20 +227,30 @@ class Handoff(Generic[T]):
     def get(self, block: bool = True, timeout: float | None = None) -> T:
         """Remove and return the oldest value, waiting for one if needed.
 
+        The arguments follow ``queue.Queue.get``: ``timeout`` is ignored
+        when ``block`` is false, refused when negative; NaN, ``inf`` or
+        more than ``threading.TIMEOUT_MAX`` are refused when there is
+        nothing to take (the stdlib spins forever on NaN).
+
         :param block: wait when empty (``False``: return or raise now).
         :param timeout: seconds to wait at most; ``None`` waits forever.
         :returns: the value.
         :raises queue.Empty: when nothing arrived in time.
+        :raises ValueError: for a negative or NaN timeout.
+        :raises TypeError: for a timeout that is not a number.
+        :raises OverflowError: for a timeout too long to wait.
         """
+        seconds = wait_timeout(timeout, clamp=False) if block else None
         with self._guard:
             if self._items:
                 return self._items.popleft()
             if not block:
                 raise Empty
+            check_wait_length(seconds)
             waiter = _Waiter()
             self._getters.append(waiter)
         try:
-            if waiter.wait(timeout):
+            if waiter.wait(seconds):
                 return waiter.value  # type: ignore[no-any-return]
         except BaseException:
             with self._guard:
@@ -268,36 +293,6 @@ class Handoff(Generic[T]):
         return not self._items
 
 
-class _Latch:
-    """Set once from any thread; waited on from any thread or greenthread."""
-
-    def __init__(self) -> None:
-        self._guard = _allocate_lock()
-        self._set = False
-        self._waiters: list[_Waiter] = []
-
-    def set(self) -> None:
-        with self._guard:
-            self._set = True
-            waiters, self._waiters = self._waiters, []
-        for waiter in waiters:
-            waiter.fire()
-
-    def wait(self, timeout: float | None) -> bool:
-        with self._guard:
-            if self._set:
-                return True
-            waiter = _Waiter()
-            self._waiters.append(waiter)
-        try:
-            fired = waiter.wait(timeout)
-        finally:
-            with self._guard:
-                if waiter in self._waiters:
-                    self._waiters.remove(waiter)
-        return fired or self._set
-
-
 class NativeThread:
     """A started OS thread, as returned by :func:`native_thread`.
 
@@ -305,7 +300,7 @@ class NativeThread:
         ``threading`` module in eventlet mode).
     """
 
-    def __init__(self, thread: Any, done: _Latch | None) -> None:
+    def __init__(self, thread: Any, done: Latch | None) -> None:
         self.thread = thread
         self._done = done
 
@@ -333,13 +328,27 @@ class NativeThread:
         """Wait until the thread ends or ``timeout`` seconds passed.
 
         From a greenthread this parks on the hub instead of blocking it.
+        The arguments follow ``threading.Thread.join``: a negative timeout
+        means 0; NaN, ``inf`` or more than ``threading.TIMEOUT_MAX`` are
+        refused when the thread is still running.
 
         :param timeout: seconds, or ``None`` for no limit.
+        :raises RuntimeError: when the thread joins itself.
+        :raises TypeError: for a timeout that is not a number.
+        :raises ValueError: for NaN.
+        :raises OverflowError: for a timeout too long to wait.
         """
         if self._done is None:
             self.thread.join(timeout)
             return
-        if self._done.wait(timeout):
+        if self.thread.ident == _get_ident():
+            raise RuntimeError("cannot join current thread")
+        seconds = wait_timeout(timeout, clamp=True)
+        if not self.thread.is_alive():
+            self.thread.join()
+            return
+        check_wait_length(seconds)
+        if self._done.wait(seconds):
             # The target has returned; the OS thread is only unwinding,
             # so this native join takes microseconds.
             self.thread.join()
@@ -347,25 +356,6 @@ class NativeThread:
     def __repr__(self) -> str:
         alive = "alive" if self.is_alive() else "stopped"
         return f"<NativeThread {self.name!r} {alive}>"
-
-
-def _threading_is_green() -> bool:
-    threading = sys.modules.get("threading")
-    if threading is None or "eventlet" not in sys.modules:
-        return False
-    module = getattr(threading.Lock, "__module__", None) or ""
-    return module == "eventlet" or module.startswith("eventlet.")
-
-
-#: non-daemon native threads started in eventlet mode (private): the
-#: patched ``threading`` does not know them, so exit joins them here.
-_non_daemon: list[Any] = []
-_atexit_armed = False
-
-
-def _join_non_daemon() -> None:
-    while _non_daemon:
-        _non_daemon.pop().join()
 
 
 def native_thread(
@@ -392,50 +382,7 @@ def native_thread(
     :param kwargs: keyword arguments for ``target``.
     :returns: the started :class:`NativeThread`.
     """
-    global _atexit_armed
-    if not _threading_is_green():
-        import threading
-
-        plain = threading.Thread(
-            target=target, args=args, kwargs=kwargs, name=name, daemon=daemon
-        )
-        plain.start()
-        return NativeThread(plain, None)
-
-    from eventlet import patcher
-
-    real_threading = patcher.original("threading")
-    done = _Latch()
-
-    def run() -> None:
-        try:
-            target(*args, **kwargs)
-        finally:
-            done.set()
-
-    # Name the user's target and line (the fork and leak detectors read
-    # both): the original threading module is not watched.
-    run.__wrapped__ = target  # type: ignore[attr-defined]
-    thread = real_threading.Thread(target=run, name=name, daemon=daemon)
-    from patchguard import _where
-    from patchguard._hooks import threadwatch as _threadwatch
-
-    found = _where.culprit(sys._getframe(1))
-    if found is not None:
-        thread.__dict__[_threadwatch.SITE_ATTR] = found
-    if name is None:
-        # threading names it after ``run``; name it after the target.
-        label = getattr(target, "__name__", None)
-        if isinstance(label, str):
-            thread.name = f"{thread.name.split(' ')[0]} ({label})"
-    handle = NativeThread(thread, done)
-    if not daemon:
-        _non_daemon[:] = [t for t in _non_daemon if t.is_alive()]
-        _non_daemon.append(thread)
-        if not _atexit_armed:
-            import atexit
-
-            atexit.register(_join_non_daemon)
-            _atexit_armed = True
-    thread.start()
-    return handle
+    # The caller's frame: where the thread was started (the detectors
+    # name it).
+    thread, done = start(target, args, kwargs, name, daemon, sys._getframe(1))
+    return NativeThread(thread, done)

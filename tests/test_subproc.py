@@ -10,9 +10,11 @@ stdlib-shaped behaviour (the test process itself is never patched).
 from __future__ import annotations
 
 import functools
+import json
 import os
 import subprocess
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from patchguard import subproc
+from tests import parity
 from tests.helpers import run_isolated
 
 #: place -> (PATCHGUARD_MODE, where the scenario body runs).
@@ -40,7 +43,8 @@ EXPECTED_ERRORS = {
     "call_timeout": "subprocess.TimeoutExpired",
     "missing": "builtins.FileNotFoundError",
     "non_string": "builtins.TypeError",
-    "negative": "builtins.ValueError",
+    "negative": "subprocess.TimeoutExpired",
+    "string_timeout": "builtins.TypeError",
     "nan": "builtins.ValueError",
     "empty": "builtins.ValueError",
     "missing_cwd": "builtins.FileNotFoundError",
@@ -139,12 +143,14 @@ def test_popen_with_readline_and_communicate_retry(place: str) -> None:
 @every_place
 def test_text_mode_input_and_execute(place: str) -> None:
     """Text input is encoded and output decoded with universal newlines
-    (also for 5 MB of multi-byte text); 5 MB of input all arrive; execute()
+    (also for 5 MB of multi-byte text); 5 MB of input all arrive, through
+    run() and through a Popen's communicate(); execute()
     feeds stdin and accepts the listed exit codes."""
     out = contract(place)
     assert out["text_run"] == ["x\ny", "err\n", 0]
     assert out["big_text_ok"] is True
     assert out["big_input"] == "5000000"
+    assert out["popen_big_input"] == "5000000"
     assert out["execute"] == ["in", "e\n"]
 
 
@@ -181,15 +187,22 @@ def test_same_errors_and_messages_in_every_place() -> None:
 @pytest.mark.isolated
 @every_place
 def test_bad_input_clear_and_leaves_nothing(place: str) -> None:
-    """A missing program or cwd, a non-string argument, an empty command
-    and a negative or NaN timeout fail with a message naming the culprit;
-    no child and no descriptor is left behind."""
+    """A missing program or cwd, a non-string argument, an empty command,
+    a str or NaN timeout fail with a message naming the culprit; a
+    negative timeout times out at once, as the stdlib's; no child and no
+    descriptor is left behind."""
     errors = contract(place)["errors"]
     assert (
         "argument 2 of the command echo ok 42 is int"
         in (errors["non_string"]["message"])
     )
-    assert "non-negative" in errors["negative"]["message"]
+    assert errors["negative"]["timeout"] == -1
+    assert (
+        "timeout must be None or a number"
+        in (errors["string_timeout"]["message"])
+    )
+    assert "str '5'" in errors["string_timeout"]["message"]
+    assert "timeout" in errors["nan"]["message"]
     assert "nan" in errors["nan"]["message"]
     assert "empty" in errors["empty"]["message"]
     assert "/nonexistent/patchguard-missing" in errors["missing"]["message"]
@@ -263,19 +276,71 @@ def test_fallback_without_pidfd(place: str) -> None:
     assert out["children"] == []
 
 
+#: Keys oslo.utils' mask_password knows, as options and env-like names.
+SECRET_KEYS = st.sampled_from(
+    ["password", "admin_pass", "auth_token", "token", "secret", "passphrase"]
+)
+SECRET_CASES = st.tuples(
+    st.text(
+        alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+        min_size=6,
+        max_size=20,
+    ).map(lambda s: f"Zq{s}"),
+    SECRET_KEYS.map(lambda k: f"--{k}"),
+    st.tuples(st.sampled_from(["", "OS_", "DB_"]), SECRET_KEYS).map(
+        lambda p: f"{p[0]}{p[1].upper()}"
+    ),
+)
+
+
+def masked_facts(cases: list[tuple[str, str, str]], place: str) -> Any:
+    """Run the masking scenario on ``cases`` in ``place``."""
+    mode, where = PLACES[place]
+    result = run_isolated(
+        "subproc_mask.py",
+        "-",
+        where,
+        env={"PATCHGUARD_MODE": mode},
+        stdin=json.dumps(cases),
+        timeout=150,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.json()
+
+
 @pytest.mark.isolated
 @every_place
 def test_secrets_masked_everywhere(place: str) -> None:
-    """The secret (an option value, and in stdout/stderr) is in no log
-    record and no exception message on success and failure paths, while
-    execute() still returns the real output."""
-    out = facts("subproc_mask.py", "-", place)
+    """The secret (an option value, a KEY=VALUE argument, in stdout and
+    stderr) is in no log record and in no form of any exception (str,
+    repr, args, cmd, output/stdout/stderr, pickle, traceback) on every
+    failure path, while successful calls return the real output."""
+    out = masked_facts([("hunter2Zq1x", "--password", "OS_PASSWORD")], place)
     assert out["leaks"] == []
     assert out["log_leaks"] == []
     assert out["masked_in_log"] is True
     assert out["raw_success_output"] is True
     assert None not in out["raised"].values(), out["raised"]
+    assert out["raised"]["run_timeout"] == "subprocess.TimeoutExpired"
+    assert out["raised"]["missing"] == "builtins.FileNotFoundError"
     assert out["hub_made"] is False
+
+
+@pytest.mark.isolated
+@settings(max_examples=1, deadline=None)
+@given(cases=st.lists(SECRET_CASES, min_size=3, max_size=3))
+def test_generated_secrets_never_leave(
+    cases: list[tuple[str, str, str]],
+) -> None:
+    """Generated secrets under generated keys, in argv, KEY=VALUE
+    arguments and output, leak in no form on any path, in both modes and
+    on a native thread of eventlet mode."""
+    for place in PLACES:
+        out = masked_facts(cases, place)
+        assert out["leaks"] == [], (place, out["leaks"])
+        assert out["log_leaks"] == [], place
+        assert out["raw_success_output"] is True, place
+        assert None not in out["raised"].values(), (place, out["raised"])
 
 
 @pytest.mark.isolated
@@ -361,10 +426,6 @@ def test_arguments_checked_like_the_stdlib() -> None:
         subproc.run(42)
     with pytest.raises(TypeError, match="timeout must be None or a number"):
         subproc.run(["true"], timeout="soon")
-    with pytest.raises(ValueError, match="non-negative"):
-        subproc.call(["true"], timeout=-0.5)
-    with pytest.raises(ValueError, match="non-negative"):
-        subproc.execute("true", timeout=-1)
     with pytest.raises(ValueError, match="attempts must be >= 1"):
         subproc.execute("true", attempts=0)
     with pytest.raises(ValueError, match="stdin and input"):
@@ -450,3 +511,95 @@ def test_backend_after_a_bare_monkey_patch() -> None:
     OS thread."""
     out = run_isolated("subproc_bare_patch.py").json()
     assert out == {"hub": "green", "thread": "native", "out": "ok\n"}
+
+
+# -- same inputs, same answers (issue 11 §2) --------------------------------
+
+#: The subprocess calls tried with each timeout.
+TIMEOUT_KINDS = (
+    "run",
+    "run_pipe",
+    "call",
+    "check_output",
+    "wait",
+    "communicate",
+)
+
+
+@pytest.mark.isolated
+@settings(max_examples=1, deadline=None)
+@given(generated=st.lists(parity.SUBPROC_TIMEOUTS, min_size=10, max_size=10))
+def test_timeouts_answer_as_the_stdlib(generated: list[Any]) -> None:
+    """Every timeout kind (0, tiny, negative, NaN, inf, huge, bool, str,
+    Decimal, and generated numbers) gets the stdlib's outcome from run,
+    call, check_output, Popen.wait and Popen.communicate in every place,
+    but for the two documented deviations (inf/huge with pipes waits,
+    NaN is refused); the hub never holds a non-finite or too long timer."""
+    cases = [
+        (kind, value)
+        for value in parity.SPECIAL + generated
+        for kind in TIMEOUT_KINDS
+    ]
+    reference = parity.outcomes(cases, "stdlib", "native")["outcomes"]
+    expected = [
+        parity.subproc_expected(kind, value, ref)
+        for (kind, value), ref in zip(cases, reference, strict=True)
+    ]
+    for place in PLACES:
+        out = parity.outcomes(cases, "ours", place)
+        wrong = [
+            (kind, value, exp, got)
+            for (kind, value), exp, got in zip(
+                cases, expected, out["outcomes"], strict=True
+            )
+            if exp != got
+        ]
+        assert wrong == [], (place, wrong)
+        assert_no_hub_on_native_thread(out)
+        if place == "eventlet":
+            delays = out["hub_timers"]
+            assert delays, out
+            assert all(0 <= d <= 86400 for d in delays), delays
+
+
+@pytest.mark.isolated
+@settings(max_examples=1, deadline=None)
+@given(generated=st.lists(parity.EXIT_CODES, min_size=12, max_size=12))
+def test_exit_code_specs_answer_as_processutils(generated: list[Any]) -> None:
+    """execute()'s check_exit_code (bool, None, int, list, set, bytes,
+    str, float...) accepts or refuses each status 0 and 3 exactly as
+    processutils.execute does, with the same exception type, in every
+    place."""
+    specs = [True, False, None, 0, 3, [0], [3], (0, 3), [], "0", 3.0]
+    cases = [
+        (kind, spec)
+        for spec in specs + generated
+        for kind in ("execute_0", "execute_3")
+    ]
+    reference = parity.outcomes(cases, "stdlib", "native")["outcomes"]
+    assert "TypeError" in reference
+    assert "ProcessExecutionError" in reference
+    for place in PLACES:
+        assert parity.mismatches(cases, reference, place) == [], place
+
+
+def test_infinite_and_huge_timeouts_wait_without_limit() -> None:
+    """inf and timeouts over ~24.8 days mean no limit, with pipes too
+    (where the stdlib raises OverflowError after spawning)."""
+    for value in (float("inf"), 1e10, 10**30, parity.TIMEOUT_MAX * 2):
+        done = subproc.run(["echo", "x"], capture_output=True, timeout=value)
+        assert done.stdout == b"x\n"
+        assert subproc.call(["true"], timeout=value) == 0
+
+
+def test_bad_timeouts_are_named() -> None:
+    """A str, bytes, Decimal or NaN timeout is refused naming the
+    argument and quoting the value, shortened when long."""
+    for value in ("5", b"5", Decimal("1"), "x" * 500):
+        with pytest.raises(TypeError, match="timeout must be None") as info:
+            subproc.run(["true"], timeout=value)
+        assert len(str(info.value)) < 250
+    with pytest.raises(ValueError, match="timeout .* not nan"):
+        subproc.check_output(["true"], timeout=float("nan"))
+    with pytest.raises(TypeError, match="check_exit_code must be"):
+        subproc.execute("true", check_exit_code="0")

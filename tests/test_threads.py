@@ -8,14 +8,16 @@ primitives from one thread, in this unpatched process.
 from __future__ import annotations
 
 import queue
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from patchguard.threads import Handoff, SharedRLock
+from tests import parity
 from tests.helpers import run_isolated
 
 MODES = ["eventlet", "native"]
@@ -261,3 +263,76 @@ def test_handoff_is_fifo(values: list[int]) -> None:
     assert box.qsize() == len(values)
     assert [box.get_nowait() for _ in values] == values
     assert box.empty()
+
+
+# -- same inputs, same answers as threading / queue (issue 11 §2) ----------
+
+#: Lock and queue timeouts that never make a blocked caller wait long:
+#: those in (1 ms, TIMEOUT_MAX] would wait that long on the stdlib too.
+SHORT_WAITS = parity.timeouts(1e-3, parity.TIMEOUT_MAX).filter(
+    lambda x: x is not None and not (isinstance(x, float) and x != x)
+)
+
+
+def _lock_cases(any_value: list[Any], short: list[Any]) -> list[Any]:
+    cases = []
+    for value in parity.SPECIAL + any_value:
+        cases += [("acquire", value), ("acquire_nb", value)]
+        cases += [("get_full", value)]
+    for value in short:
+        if value != -1:  # -1 is "forever" for a blocked acquire
+            cases.append(("acquire_held", value))
+        cases.append(("get", value))
+    return cases
+
+
+@pytest.mark.isolated
+@settings(max_examples=1, deadline=None)
+@given(
+    any_value=st.lists(parity.timeouts(0, 0), min_size=10, max_size=10),
+    short=st.lists(SHORT_WAITS, min_size=10, max_size=10),
+)
+def test_lock_and_handoff_arguments_answer_as_the_stdlib(
+    any_value: list[Any], short: list[Any]
+) -> None:
+    """SharedRLock.acquire(blocking, timeout) answers as threading.RLock
+    (free and held) and Handoff.get(True, timeout) as queue.Queue.get
+    (empty and not), for 0, tiny, negative, NaN, inf, huge, bool, str and
+    generated values, natively, on the hub and on a native thread of
+    eventlet mode."""
+    short = [v for v in parity.SPECIAL if _short(v)] + short
+    cases = _lock_cases(any_value, short)
+    reference = parity.outcomes(cases, "stdlib", "native")["outcomes"]
+    assert {"ok", "ValueError", "OverflowError", "TypeError"} <= set(reference)
+    for place in parity.PLACES:
+        assert parity.mismatches(cases, reference, place) == [], place
+
+
+def _short(value: Any) -> bool:
+    if value is None or isinstance(value, (str, bytes, Decimal)):
+        return value is not None
+    if value != value:
+        return False
+    return not 1e-3 < value <= parity.TIMEOUT_MAX
+
+
+@settings(max_examples=200, deadline=None)
+@given(blocking=st.booleans(), timeout=parity.timeouts(0, 0))
+def test_acquire_free_lock_parity(blocking: bool, timeout: Any) -> None:
+    """On a free lock, SharedRLock().acquire(blocking, timeout) returns
+    or raises exactly what threading.RLock's does (in this unpatched
+    process)."""
+    import threading
+
+    if threading.RLock.__module__.startswith("eventlet"):
+        pytest.skip("the stdlib reference is patched in this run")
+    assert _outcome(SharedRLock().acquire, blocking, timeout) == (
+        _outcome(threading.RLock().acquire, blocking, timeout)
+    )
+
+
+def _outcome(fn: Any, *args: Any) -> Any:
+    try:
+        return ("ok", fn(*args))
+    except Exception as exc:  # compared, not handled
+        return type(exc)

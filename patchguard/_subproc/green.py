@@ -1,204 +1,48 @@
-"""The eventlet side of :mod:`patchguard.subproc`.
+"""The green backend of :mod:`patchguard.subproc`.
 
-Imported only once eventlet is in the process.  Two things live here:
-
-* :func:`unpatched_subprocess`, a private copy of the stdlib
-  :mod:`subprocess` wired to the *original* ``os``, ``select``,
-  ``selectors``, ``threading`` and ``time``.  ``eventlet.monkey_patch()``
-  replaces attributes of those modules in place, so even
-  ``eventlet.patcher.original('subprocess')`` ends up calling green
-  ``os.waitpid``, ``time.sleep``, ``select.select`` and locks.  A native
-  thread of a patched process must never touch those, and the green
-  backend wants the plain fork/exec path too (no trampolines while
-  spawning).  The copy's exception and result classes are the stdlib's,
-  so ``except subprocess.TimeoutExpired`` catches its errors.
-* :class:`GreenMixin`, which turns that copy's ``Popen`` green: pipes are
-  made non-blocking and waited on through the hub, and the exit is waited
-  for on a pidfd registered with the hub (Linux >= 5.3) instead of
-  eventlet's fixed 10 ms polling, with an exponential back-off around
-  ``waitpid(WNOHANG)`` where pidfds are unavailable.
+:class:`GreenMixin` turns the ``Popen`` of the unpatched ``subprocess``
+copy green: pipes are made non-blocking and waited on through the hub,
+and the exit is waited for on a pidfd registered with the hub (Linux >=
+5.3) instead of eventlet's fixed 10 ms polling, with an exponential
+back-off around ``waitpid(WNOHANG)`` where pidfds are unavailable.
+:meth:`GreenMixin.communicate` always takes the hub-driven path: the
+stdlib's shortcut for a single pipe (``stdout.read()``) would read
+through eventlet's green file one trampoline at a time and join the
+whole output on the hub (issue 16: 62-161 MB/s and 64-95 ms stalls on
+50 MB).  Imported only on the hub's thread of a patched process.
 """
 
 from __future__ import annotations
 
-import builtins
 import codecs
-import importlib
-import importlib.util
 import io
 import os
 import posix
-import subprocess
-import types
 from time import monotonic
 
-import eventlet
-from eventlet import hubs, patcher
 from eventlet.greenio.py3 import GreenFileIO
-from greenlet import getcurrent
+
+from patchguard._subproc.base import PopenBase
+from patchguard._subproc.checks import timeout_arg as _timeout_arg
+from patchguard._subproc.hubwait import await_exit, offload, pace, wait_any
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
     from typing import IO, Any
 
-    from patchguard.subproc import Popen as _Base
-else:
-    _Base = object
-
-#: Whether to wait on pidfds (private; tests turn it off to exercise the
-#: back-off fallback).  Switched off for good on the first ENOSYS/EPERM.
-_PIDFD = hasattr(os, "pidfd_open")
 #: Bytes per read/write on a pipe: a whole default pipe buffer.
 _CHUNK = 65536
+#: Bytes moved through the hub before the rest moves on a native thread.
+_BULK_SWITCH = 1024 * 1024
 #: Output size from which communicate() joins it on a native thread.
 _OFFLOAD = 4 * 1024 * 1024
 #: Bytes decoded per step when decoding large text output.
 _PIECE = 1024 * 1024
-#: Longest pause of the waitpid back-off, in seconds.
-_MAX_DELAY = 0.05
-#: Longest stretch of back-to-back spawning before the hub gets a turn.
-_SPAWN_BUDGET = 0.005
-# When the current stretch of spawning started (None: the hub has run).
-_burst_start: float | None = None
-_UNPATCHED: types.ModuleType | None = None
 
 # ``posix`` holds the real system calls: eventlet patches attributes of
 # ``os`` (read, write, waitpid...), never of ``posix``.
 _read = posix.read
 _write = posix.write
-
-
-class _Unpatched(types.ModuleType):
-    """A live view of a module with eventlet's replacements undone.
-
-    Attributes come from the real module (so ``os.environ`` and everything
-    else stay shared and current) except the ones eventlet patches or
-    deletes, which come from an unpatched source.
-    """
-
-    def __init__(
-        self, real: types.ModuleType, originals: Mapping[str, object]
-    ) -> None:
-        super().__init__(real.__name__, real.__doc__)
-        self.__dict__.update(originals)
-        self.__dict__["_pg_real"] = real
-
-    def __getattr__(self, name: str) -> Any:
-        # Called only for names not yet in our __dict__: remember them, so
-        # the hot path (os.fsencode, os.path...) is a plain lookup.
-        value = getattr(self.__dict__["_pg_real"], name)
-        self.__dict__[name] = value
-        return value
-
-
-def _view(name: str, source: object) -> _Unpatched:
-    green = importlib.import_module("eventlet.green." + name)
-    names = [
-        *getattr(green, "__patched__", ()),
-        *getattr(green, "__deleted__", ()),
-    ]
-    originals = {n: getattr(source, n) for n in names if hasattr(source, n)}
-    return _Unpatched(importlib.import_module(name), originals)
-
-
-def _load_copy(
-    name: str, replace: Mapping[str, types.ModuleType]
-) -> types.ModuleType:
-    # Execute a fresh copy of a stdlib module whose ``import`` statements
-    # resolve ``replace``'s names to the given modules.  The swap lives in
-    # the copy's own ``__builtins__``, so sys.modules is never touched and
-    # other threads importing at the same time are unaffected (unlike
-    # ``eventlet.patcher.inject``, which swaps sys.modules entries).
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot find the stdlib module {name!r}")
-    module = importlib.util.module_from_spec(spec)
-
-    def _import(
-        modname: str,
-        globals: Mapping[str, object] | None = None,
-        locals: Mapping[str, object] | None = None,
-        fromlist: tuple[str, ...] = (),
-        level: int = 0,
-    ) -> types.ModuleType:
-        if level == 0 and modname in replace:
-            return replace[modname]
-        return builtins.__import__(modname, globals, locals, fromlist, level)
-
-    namespace = dict(vars(builtins))
-    namespace["__import__"] = _import
-    module.__dict__["__builtins__"] = namespace
-    spec.loader.exec_module(module)
-    return module
-
-
-def unpatched_subprocess() -> types.ModuleType:
-    """Return the private copy of :mod:`subprocess` with no green parts.
-
-    Built once; a race between two first callers builds two equivalent
-    copies and keeps one, which is harmless.
-
-    :returns: a module with the stdlib's API.
-    """
-    global _UNPATCHED
-    if _UNPATCHED is None:
-        select = _view("select", patcher.original("select"))
-        modules = {
-            "os": _view("os", posix),
-            "time": _view("time", patcher.original("time")),
-            "select": select,
-            "selectors": _load_copy("selectors", {"select": select}),
-            # eventlet's own unpatched threading (it builds it while
-            # patching): subprocess only needs its Lock.
-            "threading": patcher.original("threading"),
-        }
-        copy = _load_copy("subprocess", modules)
-        # One set of classes whatever the backend: ``except
-        # subprocess.TimeoutExpired`` must catch what the copy raises.
-        for name in (
-            "SubprocessError",
-            "CalledProcessError",
-            "TimeoutExpired",
-            "CompletedProcess",
-        ):
-            setattr(copy, name, getattr(subprocess, name))
-        _UNPATCHED = copy
-    return _UNPATCHED
-
-
-def sleep(seconds: float) -> None:
-    """Sleep without blocking the hub.
-
-    :param seconds: how long.
-    """
-    eventlet.sleep(seconds)
-
-
-def _end_burst() -> None:
-    global _burst_start
-    _burst_start = None
-
-
-def pace() -> None:
-    """Let the hub run first if spawning has kept it busy too long.
-
-    A spawn costs the hub thread ~1 ms (several on a loaded machine) and
-    20 greenthreads woken together spawn in the same pass of the hub,
-    before its timers fire.  Past a 5 ms budget, a spawner yields to the
-    next pass: due timers and I/O run between its spawn and the others'.
-    """
-    global _burst_start
-    while True:
-        now = monotonic()
-        if _burst_start is None:
-            _burst_start = now
-            # Fires at the hub's next pass, i.e. once the hub has run.
-            hubs.get_hub().schedule_call_global(0, _end_burst)
-            return
-        if now - _burst_start <= _SPAWN_BUDGET:
-            return
-        eventlet.sleep(0)
 
 
 def _decode(data: bytes, encoding: str, errors: str) -> str:
@@ -217,124 +61,11 @@ def _decode(data: bytes, encoding: str, errors: str) -> str:
     return "".join(parts)
 
 
-def _noop() -> None:
-    pass
-
-
-def _wait_any(
-    read: list[int], write: list[int], timeout: float | None
-) -> None:
-    # Park until one descriptor is ready or ``timeout`` passes.  Not
-    # eventlet.green.select: when several of its descriptors are ready in
-    # one poll, the hub has already collected all their callbacks and
-    # calls the stale ones after we resumed, switching a bogus value into
-    # whatever this greenthread waits on next (tpool.execute, a queue, a
-    # sleep of the caller's).  Here every callback is a no-op once the
-    # wait is over.
-    hub = hubs.get_hub()
-    current = getcurrent()
-    waiting = [True]
-
-    def wake(*_: object) -> None:
-        if waiting[0]:
-            waiting[0] = False
-            current.switch()
-
-    def throw(*exc: Any) -> None:
-        if waiting[0]:
-            waiting[0] = False
-            current.throw(*exc)
-
-    listeners = []
-    timer = None
+def _close(stream: IO[Any]) -> None:
     try:
-        for fd in read:
-            listeners.append(hub.add(hub.READ, fd, wake, throw, _noop))
-        for fd in write:
-            listeners.append(hub.add(hub.WRITE, fd, wake, throw, _noop))
-        if timeout is not None:
-            timer = hub.schedule_call_global(max(timeout, 0), wake)
-        hub.switch()
-    finally:
-        waiting[0] = False
-        for listener in listeners:
-            hub.remove(listener)
-        if timer is not None:
-            timer.cancel()
-
-
-def _offload(fn: Any, *args: Any) -> Any:
-    # Run ``fn`` on a short-lived native thread, parking this greenthread
-    # on a pipe meanwhile (robust to spurious wake-ups: it loops on the
-    # result, unlike eventlet.tpool's event).  The worker owns the write
-    # end: closed here, its number could be reused before the worker
-    # writes to it.
-    box: list[tuple[bool, Any]] = []
-    rfd, wfd = os.pipe()
-
-    def target() -> None:
-        try:
-            box.append((True, fn(*args)))
-        except BaseException as exc:  # handed to the greenthread
-            box.append((False, exc))
-        finally:
-            try:
-                _write(wfd, b"x")
-            except OSError:
-                pass  # the greenthread is gone (killed while waiting)
-            finally:
-                os.close(wfd)
-
-    try:
-        worker = patcher.original("threading").Thread(
-            target=target, name="patchguard-subproc-collect", daemon=True
-        )
-        try:
-            worker.start()
-        except BaseException:
-            os.close(wfd)
-            raise
-        while not box:
-            hubs.trampoline(rfd, read=True)
-        worker.join()  # it has finished but for returning
-    finally:
-        os.close(rfd)
-    ok, value = box[0]
-    if not ok:
-        raise value
-    return value
-
-
-class _Deadline(Exception):
-    """Raised into a trampoline when its timeout passes (private)."""
-
-
-def _await_exit(pid: int, timeout: float | None, delay: float) -> float:
-    # Park the greenthread until ``pid`` exits (or ``timeout`` passes),
-    # letting the hub run.  Returns the next back-off delay.
-    global _PIDFD
-    if _PIDFD:
-        try:
-            fd = os.pidfd_open(pid)
-        except ProcessLookupError:
-            # Already reaped by someone else: poll() will notice.
-            fd = -1
-        except OSError:
-            # ENOSYS (kernel < 5.3) or EPERM (seccomp): use the back-off.
-            _PIDFD = False
-            fd = -1
-        if fd >= 0:
-            try:
-                hubs.trampoline(
-                    fd, read=True, timeout=timeout, timeout_exc=_Deadline
-                )
-            except _Deadline:
-                pass
-            finally:
-                os.close(fd)
-            return delay
-    eventlet.sleep(delay if timeout is None else min(delay, timeout))
-    return min(delay * 2, _MAX_DELAY)
+        stream.close()
+    except BrokenPipeError:
+        pass  # stdin of a child that stopped reading: as the stdlib
 
 
 def _greenify(stream: IO[Any], writable: bool, bufsize: int) -> IO[Any]:
@@ -365,13 +96,31 @@ def _greenify(stream: IO[Any], writable: bool, bufsize: int) -> IO[Any]:
     return green  # type: ignore[no-any-return]
 
 
-class GreenMixin(_Base):
+class GreenMixin(PopenBase):
     """What makes a stdlib ``Popen`` green (see the module docstring)."""
 
+    #: bytes read and written so far.
+    _pg_moved: int
+    #: whether only communicate() uses the pipes (set by Popen).
+    _pg_internal: bool
+    #: streams to close once back from the native thread, while there.
+    _pg_later: list[Any] | None = None
+    #: the unpatched select module (set on the native class).
+    _pg_select: Any
+
     def _pg_before_spawn(self) -> None:
+        self._pg_moved = 0
         pace()
 
     def _adopt_pipes(self, bufsize: int) -> None:
+        if self._pg_internal:
+            # Only communicate() will use these pipes, through their raw
+            # descriptors: non-blocking is all it needs.  Building green
+            # file objects would cost ~40% of a short command's CPU.
+            for stream in (self.stdin, self.stdout, self.stderr):
+                if stream is not None:
+                    os.set_blocking(stream.fileno(), False)
+            return
         if self.stdin is not None:
             self.stdin = _greenify(self.stdin, True, bufsize)
         if self.stdout is not None:
@@ -397,7 +146,29 @@ class GreenMixin(_Base):
                 remaining = endtime - monotonic()
                 if remaining <= 0:
                     raise self._pg_timeout_expired(timeout)
-            delay = _await_exit(self.pid, remaining, delay)
+            delay = await_exit(self.pid, remaining, delay)
+
+    def communicate(
+        self, input: Any = None, timeout: float | None = None
+    ) -> tuple[Any, Any]:
+        """Talk to the child through the hub (see the module docstring).
+
+        :param input: data for stdin.
+        :param timeout: seconds, as :meth:`patchguard.subproc.Popen.wait`.
+        :returns: ``(stdout, stderr)``.
+        """
+        if self._communication_started and input:
+            raise ValueError("Cannot send input after starting communication")
+        if self.stdin is None and self.stdout is None and self.stderr is None:
+            return super().communicate(input, timeout)  # just wait()
+        timeout = _timeout_arg(timeout)
+        endtime = None if timeout is None else monotonic() + timeout
+        try:
+            stdout, stderr = self._communicate(input, endtime, timeout)
+        finally:
+            self._communication_started = True
+        self.wait(timeout=self._remaining_time(endtime))
+        return stdout, stderr
 
     def _communicate(
         self, input: Any, endtime: float | None, orig_timeout: float | None
@@ -432,7 +203,31 @@ class GreenMixin(_Base):
         writer = self.stdin
         if writer is not None and (not input or writer.closed):
             writer = None
+        cancel = [False]
         while readers or writer is not None:
+            if self._pg_moved > _BULK_SWITCH and not cancel[0]:
+                # Bulk data: the rest moves on a native thread, as fast as
+                # natively (a trip through the hub per read costs ~2x the
+                # CPU); the hub runs meanwhile, the GIL being released in
+                # every system call.
+                self._pg_later = []
+                try:
+                    writer = offload(
+                        self._pg_native_loop,
+                        readers,
+                        writer,
+                        endtime,
+                        cancel,
+                        cancel=cancel,
+                    )
+                finally:
+                    # Closed here: closing a green file notifies the hub
+                    # of the calling thread (a native thread would get a
+                    # hub, and an epoll descriptor, of its own).
+                    later, self._pg_later = self._pg_later, None
+                    for stream in later:
+                        _close(stream)
+                cancel[0] = True  # once: after a timeout, finish here
             self._pg_pump(readers)
             if writer is not None and self._pg_feed(writer):
                 writer = None
@@ -449,7 +244,7 @@ class GreenMixin(_Base):
                 )
             # One read per pipe, then back to the hub: a child that writes
             # faster than we read must not starve the other greenthreads.
-            _wait_any(
+            wait_any(
                 list(readers),
                 [] if writer is None else [writer.fileno()],
                 remaining,
@@ -461,38 +256,98 @@ class GreenMixin(_Base):
             # Joining and decoding tens of MB takes tens of ms.  On a
             # native thread it costs the hub little: bytes.join releases
             # the GIL for large joins, and large text is decoded in steps.
-            return _offload(self._pg_collect, stdout, stderr)  # type: ignore[no-any-return]
+            return offload(self._pg_collect, stdout, stderr)  # type: ignore[no-any-return]
         return self._pg_collect(stdout, stderr)
 
-    def _pg_pump(self, readers: dict[int, IO[Any]]) -> None:
+    def _pg_native_loop(
+        self,
+        readers: dict[int, IO[Any]],
+        writer: IO[Any] | None,
+        endtime: float | None,
+        cancel: list[bool],
+    ) -> IO[Any] | None:
+        # On a native thread while the greenthread is parked: the same
+        # pump and feed, waiting in the unpatched poll().  Returns when
+        # done, past ``endtime`` (the caller raises) or when cancelled;
+        # polls at most 50 ms at a time to notice the cancellation.
+        poller = self._pg_select.poll()
+        for fd in readers:
+            poller.register(fd, self._pg_select.POLLIN)
+        if writer is not None:
+            poller.register(writer.fileno(), self._pg_select.POLLOUT)
+        while (readers or writer is not None) and not cancel[0]:
+            remaining = self._remaining_time(endtime)
+            if remaining is not None and remaining < 0:
+                break
+            ms = 50 if remaining is None else min(50, int(remaining * 1000))
+            poller.poll(ms)
+            before = set(readers)
+            self._pg_pump(readers, drain=True)
+            for fd in before - set(readers):
+                poller.unregister(fd)
+            if writer is not None:
+                fd = writer.fileno()
+                if self._pg_feed(writer):
+                    poller.unregister(fd)
+                    writer = None
+        return writer
+
+    def _pg_pump(
+        self, readers: dict[int, IO[Any]], drain: bool = False
+    ) -> None:
+        # One read per pipe (64 KB, a whole default pipe buffer), or with
+        # ``drain`` everything the pipe holds, read by FileIO.readall in C
+        # into one growing buffer (the stdlib's single-pipe path: ~40%
+        # less CPU than 64 KB reads on a native thread).
         for fd, stream in list(readers.items()):
             try:
-                data = _read(fd, _CHUNK)
+                if drain:
+                    data = io.FileIO(fd, "r", closefd=False).readall()
+                    if data is None:
+                        continue
+                else:
+                    data = _read(fd, _CHUNK)
             except BlockingIOError:
                 continue
+            self._fileobj2output[stream].append(data)
+            self._pg_moved += len(data)
             if not data:
                 del readers[fd]
-                stream.close()
-            self._fileobj2output[stream].append(data)
+                self._pg_close(stream)
 
     def _pg_feed(self, writer: IO[Any]) -> bool:
         # One chunk per turn, as for reads; True once stdin is done with.
         data = memoryview(self._input)
         try:
             if self._input_offset < len(data):
-                chunk = data[self._input_offset : self._input_offset + _CHUNK]
-                self._input_offset += _write(writer.fileno(), chunk)
+                end = self._input_offset + _CHUNK
+                chunk = data[self._input_offset : end]
+                written = _write(writer.fileno(), chunk)
+                self._input_offset += written
+                self._pg_moved += written
             if self._input_offset < len(data):
                 return False
         except BlockingIOError:
             return False
         except BrokenPipeError:
             pass  # the child stopped reading: like the stdlib, carry on.
-        try:
-            writer.close()
-        except BrokenPipeError:
-            pass
+        self._pg_close(writer)
         return True
+
+    def _pg_close(self, stream: IO[Any]) -> None:
+        if self._pg_later is None or self._pg_internal:
+            _close(stream)  # on the hub's thread, or a plain file
+            return
+        # A green file, on the native thread: release the pipe now (the
+        # child must see EOF on stdin) by putting /dev/null in its place,
+        # and close the file object once back on the hub's thread.
+        # (posix, not os: eventlet's os.open notifies the caller's hub.)
+        null = posix.open(os.devnull, os.O_RDWR)
+        try:
+            posix.dup2(null, stream.fileno())
+        finally:
+            posix.close(null)
+        self._pg_later.append(stream)
 
     def _pg_collect(
         self, stdout: list[bytes] | None, stderr: list[bytes] | None

@@ -70,6 +70,14 @@ def body() -> dict:
         .stdout.strip()
         .decode()
     )
+    # The same through a user's Popen (green file objects in eventlet
+    # mode): the bulk moves on a native thread, stdin still reaches EOF.
+    with subproc.Popen(
+        ["wc", "-c"], stdin=subproc.PIPE, stdout=subproc.PIPE
+    ) as proc:
+        facts["popen_big_input"] = (
+            proc.communicate(b"x" * 5_000_000)[0].strip().decode()
+        )
     facts["execute"] = list(
         subproc.execute(
             "sh",
@@ -95,6 +103,7 @@ def body() -> dict:
         ),
         "non_string": catch(lambda: subproc.run(["echo", "ok", 42])),
         "negative": catch(lambda: subproc.run(["sleep", "5"], timeout=-1)),
+        "string_timeout": catch(lambda: subproc.run(["true"], timeout="5")),
         "nan": catch(
             lambda: subproc.check_output(["true"], timeout=float("nan"))
         ),

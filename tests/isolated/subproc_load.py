@@ -18,6 +18,7 @@ import time
 import uuid
 
 from subproc_common import (
+    GREEN,
     Ticker,
     children,
     emit,
@@ -134,10 +135,13 @@ def many(total: int = 1000, workers: int = 20) -> dict:
 
 def fallback() -> dict:
     """Wait by back-off instead of pidfds; still concurrent and correct."""
-    from patchguard._subproc import green as _subproc_green
+    from patchguard._subproc import popen
 
-    subproc._PIDFD = False
-    _subproc_green._PIDFD = False
+    popen._PIDFD = False
+    if GREEN:
+        from patchguard._subproc import hubwait
+
+        hubwait._PIDFD = False
     facts = batch(count=10, seconds="0.5")
     try:
         subproc.run(["sleep", "5"], timeout=0.1)

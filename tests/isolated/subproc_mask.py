@@ -1,103 +1,155 @@
-"""Secrets on the command line and in outputs never reach a log record
-or an exception message, on success and on failure.
+"""Secrets on the command line and in outputs never leave in any form.
 
-Usage: ``subproc_mask.py - hub|thread`` with ``PATCHGUARD_MODE`` set.
-Prints where the secret leaked (nothing, hopefully), how many records
-were logged, and whether execute() returned the output unmasked.
+Usage: ``subproc_mask.py - hub|thread`` with ``PATCHGUARD_MODE`` set and
+a JSON list of cases on stdin: ``[secret, option, env_arg]``, e.g.
+``["hunter2x", "--password", "OS_TOKEN"]``.  For each case every success
+and failure path runs with the secret as an option value, as a
+``KEY=VALUE`` argument and in stdout/stderr; every exception is searched
+in ``str``, ``repr``, ``args``, ``cmd``, ``output``/``stdout``/``stderr``,
+its pickle and its formatted traceback, and every log record (message,
+arguments, formatted text).  Prints where a secret leaked (nothing,
+hopefully) and whether successful calls returned the output unmasked.
 """
 
-import io
+import json
 import logging
-import uuid
+import pickle
+import sys
+import traceback
 
 from subproc_common import emit, kind, run_here
 
 from patchguard import subproc
 
-SECRET = f"hunter2{uuid.uuid4().hex[:10]}"
-SCRIPT = 'echo "password=$2"; echo "token=$2" >&2; exit "$3"'
-
+CASES = json.load(sys.stdin)
 # execute()'s pause between attempts: short, the test is about masking.
 subproc._RETRY_DELAY = (0.01, 0.02)
-stream = io.StringIO()
-handler = logging.StreamHandler(stream)
-handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
-logging.getLogger().addHandler(handler)
+#: Prints the secret on both streams as ``key=secret``, then exits with
+#: status $1 after sleeping $2 seconds; the rest of argv carries secrets.
+SCRIPT = 'echo "$3"; echo "$3" >&2; sleep "$2"; exit "$1"'
+
+
+class Records(logging.Handler):
+    """Keep every record with its formatted text."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+        self.seen: list[tuple[logging.LogRecord, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.seen.append((record, self.format(record)))
+
+
+records = Records()
+logging.getLogger().addHandler(records)
 logging.getLogger().setLevel(logging.DEBUG)
 
 
-def cmd(code: int) -> list[str]:
-    """A command with the secret as an option value and in its output."""
-    return ["sh", "-c", SCRIPT, "sh", "--password", SECRET, str(code)]
+def forms(exc: BaseException) -> dict[str, str]:
+    """Every form in which an exception can leave the process."""
+    found = {
+        "str": str(exc),
+        "repr": repr(exc),
+        "args": repr(exc.args),
+        "pickle": repr(pickle.dumps(exc)),
+        "traceback": "".join(traceback.format_exception(exc)),
+    }
+    for attr in ("cmd", "output", "stdout", "stderr", "filename"):
+        found[attr] = repr(getattr(exc, attr, None))
+    return found
 
 
-def body() -> dict:
-    """Hit every success and failure path; collect what leaked where."""
-    leaks = []
-    out, err = subproc.execute(*cmd(0))
-    raw = SECRET in out and SECRET in err
-    attempts = {
+def attempts(secret: str, option: str, env_arg: str) -> dict:
+    """Each path, as a callable, for one secret."""
+    pair = f"{option.lstrip('-')}={secret}"  # key=value in the output
+    extra = [option, secret, f"{option}={secret}", f"{env_arg}={secret}"]
+
+    def cmd(code: int, pause: str = "0") -> list[str]:
+        return ["sh", "-c", SCRIPT, "sh", str(code), pause, pair, *extra]
+
+    def popen_wait() -> None:
+        with subproc.Popen(cmd(0, "5")) as proc:
+            try:
+                proc.wait(timeout=0.05)
+            finally:
+                proc.kill_group()
+
+    def popen_communicate() -> None:
+        with subproc.Popen(cmd(0, "5"), stdout=subproc.PIPE) as proc:
+            try:
+                proc.communicate(timeout=0.3)
+            finally:
+                proc.kill_group()
+
+    return {
         "execute_fail": lambda: subproc.execute(*cmd(3)),
         "execute_retry": lambda: subproc.execute(*cmd(3), attempts=2),
-        "execute_timeout": lambda: subproc.execute(
-            "sh", "-c", "sleep 5", "sh", f"password={SECRET}", timeout=0.05
-        ),
+        "execute_timeout": lambda: subproc.execute(*cmd(0, "5"), timeout=0.3),
         "run_check": lambda: subproc.run(
             cmd(3), check=True, capture_output=True
         ),
         "run_timeout": lambda: subproc.run(
-            ["sh", "-c", "sleep 5", "sh", "--password", SECRET],
-            timeout=0.05,
+            cmd(0, "5"), capture_output=True, timeout=0.3
         ),
-        "call_timeout": lambda: subproc.call(
-            ["sh", "-c", "sleep 5", "sh", f"--password={SECRET}"],
-            timeout=0.05,
+        "run_timeout_text": lambda: subproc.run(
+            cmd(0, "5"), capture_output=True, text=True, timeout=0.3
         ),
+        "call_timeout": lambda: subproc.call(cmd(0, "5"), timeout=0.05),
         "check_call": lambda: subproc.check_call(cmd(3)),
         "check_output": lambda: subproc.check_output(cmd(3)),
         "check_output_str": lambda: subproc.check_output(  # noqa: S604
-            f"exit 3; --password {SECRET}",
-            shell=True,
+            f"echo {pair}; exit 3; {option} {secret}", shell=True
         ),
-        "popen_timeout": lambda: _popen_timeout(),
-        "missing": lambda: subproc.run(f"/nonexistent --password={SECRET}"),
-        "non_string": lambda: subproc.run(["x", "--password", SECRET, 5]),
+        "popen_wait": popen_wait,
+        "popen_communicate": popen_communicate,
+        "missing": lambda: subproc.run(f"/nonexistent {option}={secret}"),
+        "missing_list": lambda: subproc.run(["/nonexistent/x", *extra]),
+        "non_string": lambda: subproc.run(["x", *extra, 5]),
     }
-    raised = {}
-    for name, attempt in attempts.items():
-        try:
-            attempt()
-            raised[name] = None
-        except Exception as exc:  # each one is inspected below
-            raised[name] = kind(exc)
-            texts = {
-                "str": str(exc),
-                "cmd": repr(getattr(exc, "cmd", "")),
-                "pee_stdout": repr(getattr(exc, "stdout", ""))
-                if name.startswith("execute")
-                else "",
-                "pee_stderr": repr(getattr(exc, "stderr", ""))
-                if name.startswith("execute")
-                else "",
-            }
-            leaks += [f"{name}.{k}" for k, v in texts.items() if SECRET in v]
-    return {"leaks": leaks, "raw_success_output": raw, "raised": raised}
 
 
-def _popen_timeout() -> None:
-    with subproc.Popen(
-        ["sh", "-c", "sleep 5", "sh", "--password", SECRET]
-    ) as proc:
-        try:
-            proc.wait(timeout=0.05)
-        finally:
-            proc.kill_group()
+def body() -> dict:
+    """Hit every success and failure path; collect what leaked where."""
+    leaks: list[str] = []
+    raised: dict[str, str | None] = {}
+    raw = True
+    for secret, option, env_arg in CASES:
+        pair = f"{option.lstrip('-')}={secret}"
+        extra = [option, secret, f"{env_arg}={secret}"]
+        out, err = subproc.execute(
+            "sh", "-c", 'echo "$1" >&2; echo "$1"', "sh", pair, *extra
+        )
+        done = subproc.run(["echo", pair, *extra], capture_output=True)
+        raw = raw and secret in out and secret in err
+        raw = raw and secret.encode() in done.stdout
+        for name, attempt in attempts(secret, option, env_arg).items():
+            try:
+                attempt()
+                raised[name] = None
+            except Exception as exc:  # each one is inspected below
+                raised[name] = kind(exc)
+                leaks += [
+                    f"{name}.{where}"
+                    for where, text in forms(exc).items()
+                    if secret in text
+                ]
+    return {
+        "leaks": sorted(set(leaks)),
+        "raw_success_output": raw,
+        "raised": raised,
+    }
 
 
 facts, hub_made = run_here(body)
-log = stream.getvalue()
-facts["log_leaks"] = [line for line in log.splitlines() if SECRET in line]
-facts["records"] = len([x for x in log.splitlines() if x[:1].isupper()])
-facts["masked_in_log"] = "password=***" in log and "--password ***" in log
+secrets = [case[0] for case in CASES]
+log_leaks = []
+for record, text in records.seen:
+    shown = f"{text} {record.args!r} {record.msg!r}"
+    log_leaks += [text for s in secrets if s in shown]
+facts["log_leaks"] = log_leaks
+facts["records"] = len(records.seen)
+log = "\n".join(text for _, text in records.seen)
+facts["masked_in_log"] = "=***" in log and " ***" in log
 facts["hub_made"] = hub_made
 emit(facts)
