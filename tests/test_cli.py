@@ -309,6 +309,21 @@ def test_run_script_bootstraps_first_and_keeps_exit_status() -> None:
     assert "MODE eventlet ['7']" in green.stdout
 
 
+def test_run_target_that_bootstraps_itself_keeps_runs_decision() -> None:
+    """A target whose first line is ``import patchguard.bootstrap`` (no
+    opinion of its own) runs under ``run`` in run's mode instead of failing
+    with "already decided"; an explicit mode still wins over both."""
+    result = cli("run", "bootstrapped_main.py")
+    assert result.returncode == 0, result.stderr
+    assert "MODE native entry-point default" in result.stdout
+    green = cli("run", "--mode", "eventlet", "bootstrapped_main.py")
+    assert green.returncode == 0, green.stderr
+    assert "MODE eventlet" in green.stdout
+    env = cli("run", "bootstrapped_main.py", PATCHGUARD_MODE="eventlet")
+    assert env.returncode == 0, env.stderr
+    assert "MODE eventlet PATCHGUARD_MODE" in env.stdout
+
+
 def test_run_module_with_mode() -> None:
     """run --mode native -m MODULE runs the module natively."""
     result = cli("run", "--mode", "native", "-m", "exit_status", "0")

@@ -36,6 +36,12 @@ def _again(
         decision.mode == "native" or decision.options == current.requested
     ):
         return current
+    if decision.decided_by == "default":
+        # This call has no opinion at all (no argument, no variable, no
+        # detection, no default of its own): the earlier decision stands.
+        # ``patchguard run`` decides native before a target whose entry
+        # point does ``import patchguard.bootstrap``.
+        return current
     raise ConfigError(
         f"patchguard already decided mode={current.mode} "
         f"patch={','.join(sorted(current.requested)) or 'none'} "
