@@ -110,7 +110,10 @@ def test_bad_value_raises_even_when_a_higher_setting_decides() -> None:
         ("ALL, -Thread", ALL - {"thread"}),
         ("all,-thread,-subprocess", ALL - {"thread", "subprocess"}),
         ("socket,time", frozenset({"socket", "time"})),
-        ("mysqldb, builtins", frozenset({"MySQLdb", "builtins"})),
+        (
+            "mysqldb, builtins, time",
+            frozenset({"MySQLdb", "builtins", "time"}),
+        ),
         ("all,MySQLdb", ALL | {"MySQLdb"}),
         ("", ALL),
     ],

@@ -18,7 +18,7 @@ from patchguard._errors import ConfigError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
 
 # Allocated at import, before any patching, so it is a real OS-level lock:
 # threads racing to bootstrap must block natively, never on the hub.
@@ -71,7 +71,7 @@ def _refuse_native_if_green(decision: _policy.Decision) -> None:
 
 def apply(
     mode: str | None = None,
-    patch: str | Iterable[str] | None = None,
+    patch: str | Iterable[str] | Mapping[str, bool] | None = None,
     project: str | None = None,
     default: str | None = None,
 ) -> _state.PatchState:
@@ -80,11 +80,16 @@ def apply(
     :param mode: ``"eventlet"`` or ``"native"`` forces the mode regardless
         of the environment; ``None``/``"auto"`` leaves it to the
         environment.
-    :param patch: eventlet options (``"all,-thread"``, ``"socket,time"``
-        or a list of names) used when ``PATCHGUARD_PATCH`` is unset.
+    :param patch: eventlet options (``"all,-thread"``, ``"socket,time"``,
+        a list of names, or a dict such as ``{"thread": False}`` read as
+        eventlet reads ``monkey_patch(thread=False)``) used when
+        ``PATCHGUARD_PATCH`` is unset.  It is validated even when the
+        variable is set, and must select at least one standard library
+        module.
     :param project: project name (``"nova"``) used when
         ``PATCHGUARD_PROJECT`` is unset, to honour
-        ``OS_<PROJECT>_DISABLE_EVENTLET_PATCHING``.
+        ``OS_<PROJECT>_DISABLE_EVENTLET_PATCHING`` (validated even when
+        the variable is set).
     :param default: the entry point's fallback mode when nothing in the
         environment decides (replaces eventlet as the last resort).
     :returns: the recorded :class:`~patchguard.PatchState`.

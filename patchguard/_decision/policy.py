@@ -110,19 +110,44 @@ def _accepted(values: Iterable[str]) -> str:
     return ", ".join(repr(v) for v in values)
 
 
+#: Characters of a bad value quoted in a message; the rest is cut.
+SHOWN = 100
+
+
+def show(value: object) -> str:
+    """Quote a bad value for a message: at most :data:`SHOWN` characters of
+    its ``repr``, with its type (unless a string) and, when cut, its length.
+
+    :param value: the value as given.
+    :returns: e.g. ``'bogus'``, ``b'x' (bytes)`` or
+        ``'aaaa...' (str of length 5000, cut)``.
+    """
+    text = repr(value)
+    kind = type(value).__name__
+    if len(text) > SHOWN:
+        try:
+            size = f" of length {len(value)}"  # type: ignore[arg-type]
+        except TypeError:
+            size = ""
+        return f"{text[:SHOWN]}... ({kind}{size}, cut)"
+    if isinstance(value, str):
+        return text
+    return f"{text} ({kind})"
+
+
 def _bad(name: str, value: object, accepted: str) -> ConfigError:
     return ConfigError(
-        f"{name}={value!r} is not valid; accepted values: {accepted}"
+        f"{name}={show(value)} is not valid; accepted values: {accepted}"
     )
 
 
-def parse_mode(name: str, value: str | None) -> str:
+def parse_mode(name: str, value: object) -> str:
     """Validate a mode value; ``None`` and empty mean ``"auto"``.
 
     :param name: the variable or argument name, for the error message.
     :param value: the raw value.
     :returns: ``"auto"``, ``"eventlet"`` or ``"native"``.
-    :raises ConfigError: on any other value.
+    :raises ConfigError: on any other value or type.
     """
     if value is None:
         return "auto"
@@ -136,10 +161,16 @@ def parse_mode(name: str, value: str | None) -> str:
     return text
 
 
-def parse_flag(name: str, value: str | None) -> bool | None:
-    """Validate a boolean switch.
+_FLAG_ACCEPTED = (
+    f"true ({_accepted(TRUE_VALUES)}), false "
+    f"({_accepted(FALSE_VALUES[:-1])}) or empty"
+)
 
-    :param name: the variable name, for the error message.
+
+def parse_flag(name: str, value: object) -> bool | None:
+    """Validate a boolean switch (an environment variable or ini key).
+
+    :param name: the variable or ini key, for the error message.
     :param value: the raw value, or ``None`` when unset.
     :returns: ``True``, ``False``, or ``None`` for unset/empty
         ("no opinion").
@@ -147,6 +178,11 @@ def parse_flag(name: str, value: str | None) -> bool | None:
     """
     if value is None:
         return None
+    if isinstance(value, bool):
+        # pytest hands ini values from pyproject.toml over as they are.
+        return value
+    if not isinstance(value, str):
+        raise _bad(name, value, _FLAG_ACCEPTED)
     text = value.strip().lower()
     if text == "":
         return None
@@ -154,75 +190,133 @@ def parse_flag(name: str, value: str | None) -> bool | None:
         return True
     if text in FALSE_VALUES:
         return False
-    raise _bad(
-        name,
-        value,
-        f"true ({_accepted(TRUE_VALUES)}), false "
-        f"({_accepted(FALSE_VALUES[:-1])}) or empty",
-    )
+    raise _bad(name, value, _FLAG_ACCEPTED)
 
+
+#: What eventlet makes green in the standard library; a patch list must
+#: select at least one, or "eventlet mode" would leave everything native.
+STDLIB_OPTIONS = frozenset(
+    {"os", "select", "socket", "thread", "time", "subprocess"}
+)
 
 _PATCH_ACCEPTED = (
     "'all' (the default), 'all' followed by exclusions such as "
-    "'all,-thread' or opt-in additions such as 'all,MySQLdb', or a comma "
-    "list of " + _accepted(OPTIONS)
+    "'all,-thread' or opt-in additions such as 'all,MySQLdb', a comma "
+    "list of " + _accepted(OPTIONS) + " (as a string, or a list/tuple/set "
+    "of those names) selecting at least one of "
+    + _accepted(sorted(STDLIB_OPTIONS))
+    + ", or a dict of those names to True/False read as eventlet's "
+    "monkey_patch(name=bool) keywords"
 )
 
 
-def parse_patch(
-    name: str, value: str | Iterable[str] | None
-) -> frozenset[str]:
-    """Validate a patch list such as ``all,-thread`` or ``socket,time``.
-
-    :param name: the variable or argument name, for the error message.
-    :param value: a comma-separated string, an iterable of names, or
-        ``None``/empty for ``all``.
-    :returns: the eventlet option names to patch (never empty).
-    :raises ConfigError: on an unknown name, a misplaced ``all`` or ``-``,
-        an empty item, or a list that leaves nothing to patch.
-    """
-    if value is None:
-        return DEFAULT_OPTIONS
-    if isinstance(value, str):
-        raw = value
-        items = [item.strip() for item in value.split(",")]
-        if value.strip() == "":
-            return DEFAULT_OPTIONS
-    else:
-        try:
-            items = [str(item).strip() for item in value]
-        except TypeError:
-            raise _bad(name, value, _PATCH_ACCEPTED) from None
-        raw = ",".join(items)
-    lowered = [item.lower() for item in items]
+def _from_items(name: str, value: object, items: list[str]) -> set[str]:
+    lowered = [item.strip().lower() for item in items]
     if lowered[0] == "all":
         chosen = set(DEFAULT_OPTIONS)
         for item in lowered[1:]:
             excluded = item[:1] == "-"
             option = _BY_LOWER.get(item[1:] if excluded else item)
             if option is None:
-                raise _bad(name, raw, _PATCH_ACCEPTED)
+                raise _bad(name, value, _PATCH_ACCEPTED)
             if excluded:
                 chosen.discard(option)
             else:
                 # ``all,MySQLdb``: add one of eventlet's opt-in patches.
                 chosen.add(option)
+        return chosen
+    chosen = set()
+    for item in lowered:
+        option = _BY_LOWER.get(item)
+        if option is None:
+            raise _bad(name, value, _PATCH_ACCEPTED)
+        chosen.add(option)
+    return chosen
+
+
+def _from_keywords(name: str, value: Mapping[object, object]) -> set[str]:
+    # eventlet's own convention (patcher.monkey_patch): a True anywhere
+    # means "only these"; only Falses mean "the defaults minus these";
+    # ``all=`` sets the default for names not given.
+    on: dict[str, bool] = {}
+    default_on: bool | None = None
+    for key, flag in value.items():
+        if not isinstance(key, str) or type(flag) is not bool:
+            raise _bad(name, value, _PATCH_ACCEPTED)
+        if key.strip().lower() == "all":
+            default_on = flag
+            continue
+        option = _BY_LOWER.get(key.strip().lower())
+        if option is None:
+            raise _bad(name, value, _PATCH_ACCEPTED)
+        on[option] = flag
+    if default_on is None:
+        default_on = True not in on.values()
+    chosen = {o for o, flag in on.items() if flag}
+    if default_on:
+        chosen |= {o for o in DEFAULT_OPTIONS if o not in on}
+    return chosen
+
+
+def parse_patch(name: str, value: object) -> frozenset[str]:
+    """Validate a patch list such as ``all,-thread`` or ``socket,time``.
+
+    Accepted forms: a comma-separated string; a list, tuple or set of
+    option names (the same items as the string form); or a dict of option
+    names to ``True``/``False``, read exactly as eventlet reads
+    ``monkey_patch(thread=False)`` (only ``False`` values: the defaults
+    minus those; any ``True``: only the ``True`` ones).  Anything else
+    (bytes, numbers, ``None`` items, empty containers, an empty string
+    from an argument) is refused rather than guessed at.
+
+    :param name: the variable or argument name, for the error message.
+    :param value: the value as given; ``None`` means ``all``.
+    :returns: the eventlet option names to patch (never empty, always with
+        at least one standard library option).
+    :raises ConfigError: on an unknown name or type, a misplaced ``all``
+        or ``-``, an empty item, or a list that leaves no standard library
+        module to patch.
+    """
+    if value is None:
+        return DEFAULT_OPTIONS
+    if isinstance(value, str):
+        if value.strip() == "":
+            raise _bad(name, value, _PATCH_ACCEPTED)
+        chosen = _from_items(name, value, value.split(","))
+    elif isinstance(value, dict):
+        if not value:
+            raise _bad(name, value, _PATCH_ACCEPTED)
+        chosen = _from_keywords(name, value)
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        items = list(value)
+        if not items or not all(
+            isinstance(i, str) and i.strip() for i in items
+        ):
+            raise _bad(name, value, _PATCH_ACCEPTED)
+        if isinstance(value, (set, frozenset)):
+            # A set has no order: ``all`` must come first, so sort it there.
+            items.sort(key=lambda i: i.strip().lower() != "all")
+        chosen = _from_items(name, value, items)
     else:
-        chosen = set()
-        for item in lowered:
-            option = _BY_LOWER.get(item)
-            if option is None:
-                raise _bad(name, raw, _PATCH_ACCEPTED)
-            chosen.add(option)
+        raise _bad(name, value, _PATCH_ACCEPTED)
     if not chosen:
         raise ConfigError(
-            f"{name}={raw!r} leaves nothing to patch; "
+            f"{name}={show(value)} leaves nothing to patch; "
             f"use {MODE_VAR}=native for an unpatched process"
+        )
+    if not chosen & STDLIB_OPTIONS:
+        raise ConfigError(
+            f"{name}={show(value)} selects only "
+            f"{','.join(sorted(chosen))}, which makes nothing in the "
+            f"standard library green: the process would claim eventlet "
+            f"mode with native sockets, threads and sleeps. Add the "
+            f"standard library patches ('all,{','.join(sorted(chosen))}') "
+            f"or use {MODE_VAR}=native; accepted values: {_PATCH_ACCEPTED}"
         )
     return frozenset(chosen)
 
 
-def parse_project(name: str, value: str | None) -> str | None:
+def parse_project(name: str, value: object) -> str | None:
     """Validate a project name (letters, digits, ``_``; starts with a letter).
 
     :param name: the variable or argument name, for the error message.
@@ -230,10 +324,14 @@ def parse_project(name: str, value: str | None) -> str | None:
     :returns: the stripped name, or ``None`` when unset or empty.
     :raises ConfigError: when it cannot form an environment variable name.
     """
+    accepted = (
+        "a project name such as 'nova' (ASCII letters, digits and '_', "
+        "starting with a letter), or None"
+    )
     if value is None:
         return None
     if not isinstance(value, str):
-        raise _bad(name, value, "a project name such as 'nova'")
+        raise _bad(name, value, accepted)
     text = value.strip()
     if text == "":
         return None
@@ -242,12 +340,7 @@ def parse_project(name: str, value: str | None) -> str | None:
         and text[0].isalpha()
         and text.replace("_", "").isalnum()
     ):
-        raise _bad(
-            name,
-            value,
-            "a project name such as 'nova' (ASCII letters, digits and '_', "
-            "starting with a letter)",
-        )
+        raise _bad(name, value, accepted)
     return text
 
 
@@ -262,10 +355,10 @@ def project_var(project: str) -> str:
 
 def decide(
     environ: Mapping[str, str],
-    mode: str | None = None,
-    patch: str | Iterable[str] | None = None,
-    project: str | None = None,
-    default: str | None = None,
+    mode: object = None,
+    patch: object = None,
+    project: object = None,
+    default: object = None,
 ) -> Decision:
     """Decide the mode from arguments, environment and detectors.
 
@@ -275,8 +368,10 @@ def decide(
     :param environ: the environment (normally ``os.environ``).
     :param mode: ``"eventlet"``/``"native"`` forces the mode;
         ``None``/``"auto"`` leaves it to the environment.
-    :param patch: patch list used when ``PATCHGUARD_PATCH`` is unset.
-    :param project: project name used when ``PATCHGUARD_PROJECT`` is unset.
+    :param patch: patch list used when ``PATCHGUARD_PATCH`` is unset (see
+        :func:`parse_patch`; validated even when the variable is set).
+    :param project: project name used when ``PATCHGUARD_PROJECT`` is
+        unset (validated even when it is set).
     :param default: the entry point's fallback mode, replacing eventlet.
     :returns: the decision.
     :raises ConfigError: on any invalid setting.
@@ -290,14 +385,18 @@ def decide(
         if default_mode == "auto":
             raise _bad("default", default, _accepted(MODES[1:]))
 
+    # Arguments are validated even when the operator's variable wins:
+    # a typo in code must not hide until the variable is unset.
+    arg_options = parse_patch("patch", patch)
     env_patch = environ.get(PATCH_VAR)
     if env_patch is not None and env_patch.strip() != "":
         options = parse_patch(PATCH_VAR, env_patch)
     else:
-        options = parse_patch("patch", patch)
+        options = arg_options
 
     env_project = parse_project(PROJECT_VAR, environ.get(PROJECT_VAR))
-    name = env_project or parse_project("project", project)
+    arg_project = parse_project("project", project)
+    name = env_project or arg_project
     project_flag = None
     project_name_var = None
     if name is not None:
