@@ -70,6 +70,73 @@ CATEGORIES = (
 )
 
 
+_ACTIONS = ("default", "always", "all", "ignore", "module", "once", "error")
+
+
+def _category(name: str) -> type[Warning] | None:
+    # ``patchguard.X`` and ``patchguard.warn.X`` both name ``X`` here.
+    module, _, klass = name.rpartition(".")
+    if module not in ("patchguard", "patchguard.warn"):
+        return None
+    found = globals().get(klass)
+    if isinstance(found, type) and found in CATEGORIES:
+        return found
+    return None
+
+
+def honour_warnoptions(options: Iterable[str]) -> list[str]:
+    """Install the ``-W``/``PYTHONWARNINGS`` filters that name patchguard.
+
+    CPython parses ``sys.warnoptions`` at start-up, before site-packages is
+    on ``sys.path``, so ``-W error::patchguard.PartialPatchWarning`` is
+    dropped ("Invalid -W option ignored: invalid module name") for an
+    installed patchguard.  ``import patchguard`` calls this with
+    ``sys.warnoptions`` to add those entries, in the order given, parsed
+    as :mod:`warnings` parses them (message and module matched literally,
+    actions abbreviable).  Entries that do not name a patchguard category
+    are left to CPython.
+
+    :param options: ``-W`` option strings (``action:message:category:
+        module:lineno``).
+    :returns: one error line per entry that names patchguard but cannot
+        be honoured (also written to stderr, as CPython does).
+    """
+    import re
+
+    problems = []
+    for option in options:
+        parts = [p.strip() for p in option.split(":")]
+        if len(parts) < 3 or not parts[2].startswith("patchguard."):
+            continue
+        if len(parts) > 5:
+            problems.append(f"too many fields: {option!r}")
+            continue
+        parts += [""] * (5 - len(parts))
+        action, message, name, module, lineno = parts
+        actions = [a for a in _ACTIONS if a.startswith(action or "default")]
+        category = _category(name)
+        if not actions:
+            problems.append(f"invalid action: {action!r}")
+        elif category is None:
+            problems.append(
+                f"unknown warning category: {name!r}; accepted: "
+                + ", ".join(f"patchguard.{c.__name__}" for c in CATEGORIES)
+            )
+        elif lineno and not (lineno.isdigit()):
+            problems.append(f"invalid lineno: {lineno!r}")
+        else:
+            warnings.filterwarnings(
+                "always" if actions[0] == "all" else actions[0],  # type: ignore[arg-type]
+                re.escape(message),
+                category,
+                re.escape(module) + r"\Z" if module else "",
+                int(lineno or 0),
+            )
+    for problem in problems:
+        sys.stderr.write(f"Invalid -W option ignored: {problem}\n")
+    return problems
+
+
 class Finding:
     """One hazard: what is wrong, who is to blame, where, and the fix.
 
@@ -116,14 +183,6 @@ def emit(findings: Iterable[Finding], frame: FrameType | None) -> None:
             warnings.warn(finding.message, finding.category, stacklevel=2)
             continue
         module_globals = frame.f_globals
-        loader = module_globals.get("__loader__")
-        # ``python -c`` code has a built-in loader that cannot give source;
-        # warnings would fail looking for it.
-        source_globals = (
-            module_globals
-            if hasattr(loader, "get_source") and not (isinstance(loader, type))
-            else None
-        )
         warnings.warn_explicit(
             finding.message,
             finding.category,
@@ -131,8 +190,37 @@ def emit(findings: Iterable[Finding], frame: FrameType | None) -> None:
             frame.f_lineno,
             module=module_globals.get("__name__", "<unknown>"),
             registry=module_globals.setdefault("__warningregistry__", {}),
-            module_globals=source_globals,
+            module_globals=_source_globals(frame),
         )
+
+
+def _source_globals(frame: FrameType) -> dict[str, object] | None:
+    """Return the frame's globals when :mod:`warnings` may use them to
+    find the source line, else ``None`` (it then reads the file by name).
+
+    Handing them over is only right for a module whose code *is* this
+    frame's file and whose spec names its loader: for ``exec``'d code the
+    loader gives another file's source, and CPython indexes its lines with
+    the exec'd line number (``IndexError`` in ``warn_explicit``); for
+    ``__main__`` (``__spec__`` is ``None``) Python 3.12+ adds a
+    ``DeprecationWarning`` about ``__spec__.loader``, fatal under ``-W
+    error::DeprecationWarning``.  Emitting a warning must never break the
+    bootstrap.
+    """
+    module_globals = frame.f_globals
+    loader = module_globals.get("__loader__")
+    spec_loader = getattr(module_globals.get("__spec__"), "loader", None)
+    filename = module_globals.get("__file__")
+    if (
+        loader is None
+        or spec_loader is not loader
+        or isinstance(loader, type)  # built-in/frozen: no source to give
+        or not hasattr(loader, "get_source")
+        or not isinstance(filename, str)
+        or frame.f_code.co_filename != filename
+    ):
+        return None
+    return module_globals
 
 
 def _caller_frame() -> FrameType | None:

@@ -267,8 +267,13 @@ def _before_fork() -> None:
                 warn.ForkWarning,
                 "fork() in an eventlet-patched process copies "
                 + "; and ".join(parts)
-                + ". Fix: fork before starting background work, or spawn "
-                "workers with multiprocessing's 'spawn' start method.",
+                + ". Fix: fork before starting background work; for "
+                "worker processes use concurrent.futures.ProcessPoolExecutor"
+                "(mp_context=multiprocessing.get_context('spawn')) or "
+                "multiprocessing.Process with the 'spawn' start method "
+                "(multiprocessing.Pool hangs in an eventlet-mode parent with "
+                "any start method, and 'forkserver' is unavailable there); "
+                "for commands use patchguard.subproc.",
             )
         ],
         _where.user_frame(skip_also=("multiprocessing", "eventlet")),
