@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -169,6 +170,10 @@ def installed_python() -> str:
     ).stdout.strip()
     deps = sysconfig.get_paths()["purelib"]
     Path(site, "_patchguard_test_deps.pth").write_text(deps + "\n")
+    # A copy left by an earlier run (possibly under an older distribution
+    # name) must not stay beside the fresh one.
+    for stale in Path(site).glob("*patchguard*.dist-info"):
+        shutil.rmtree(stale)
     subprocess.run(
         [
             sys.executable,

@@ -201,6 +201,7 @@ def test_list_means_the_same_as_the_comma_string(items: list[str]) -> None:
     assert outcome(tuple(items)) == outcome(items)
 
 
+@pytest.mark.isolated
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
