@@ -8,6 +8,10 @@ STAMP := $(VENV)/.installed-dev
 
 .PHONY: demo test lint typecheck unit matrix docs bench clean hosts-deps
 
+# Real OpenStack services (nova, ceilometer, cinder) for the native-first
+# tests: one venv per machine, shared by every clone and CI run on it.
+export PATCHGUARD_SERVICES_CACHE ?= $(HOME)/.cache/patchguard/native-services
+
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
@@ -32,9 +36,9 @@ hosts-deps:
 # Scenario and real-host tests run in their own interpreters; the
 # in-process part runs twice, once per mode, through the pytest plugin.
 unit: $(STAMP) hosts-deps
-	$(PY) -m pytest -m "isolated or hosts"
-	$(PY) -m pytest -m "not isolated and not hosts" --patchguard-mode=native --patchguard-expect=native --patchguard-strict
-	$(PY) -m pytest -m "not isolated and not hosts" --patchguard-mode=eventlet --patchguard-expect=eventlet --patchguard-strict
+	$(PY) -m pytest -m "isolated or hosts or services"
+	$(PY) -m pytest -m "not isolated and not hosts and not services" --patchguard-mode=native --patchguard-expect=native --patchguard-strict
+	$(PY) -m pytest -m "not isolated and not hosts and not services" --patchguard-mode=eventlet --patchguard-expect=eventlet --patchguard-strict
 
 # The isolated scenarios on every other Python the machine has.
 matrix: $(STAMP)

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Debian packages the real-host tests need (Apache + headers for mod_wsgi,
-# RabbitMQ, Debian's own python3 with venv).  Installed only when missing,
-# and only as root; otherwise the host tests skip and say why.
+# RabbitMQ, MariaDB for the API benchmark, Debian's own python3 with venv).
+# Installed only when missing, and only as root; otherwise the host tests
+# skip and say why.
 set -uo pipefail
-pkgs="apache2 apache2-dev rabbitmq-server python3-venv python3-dev"
+pkgs="apache2 apache2-dev rabbitmq-server mariadb-server python3-venv python3-dev"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -16,7 +17,7 @@ fi
 echo "host-deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q >/dev/null || echo "host-deps: apt-get update failed"
-# Don't let the rabbitmq package start a broker of its own.
+# Don't let the rabbitmq/mariadb packages start servers of their own.
 printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
 apt-get install -y -q $missing >/dev/null || echo "host-deps: apt-get install failed: host tests will skip"
 rm -f /usr/sbin/policy-rc.d

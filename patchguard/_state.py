@@ -123,6 +123,8 @@ class PatchState:
     :ivar stale_refs: globals still holding objects patching replaced.
     :ivar late_patches: later ``eventlet.monkey_patch()`` calls.
     :ivar findings: every finding, as reported by :mod:`patchguard.warn`.
+    :ivar allow_eventlet: modules allowed to import eventlet in native
+        mode (``PATCHGUARD_ALLOW_EVENTLET``).
     """
 
     def __init__(
@@ -144,6 +146,9 @@ class PatchState:
         self.debugger = decision.debugger if decision else None
         self.project = decision.project if decision else None
         self.strict = decision.strict if decision else False
+        self.allow_eventlet: frozenset[str] = (
+            decision.allow_eventlet if decision else frozenset()
+        )
         self.site = site
         self.thread = thread
         #: real OS thread ident of the thread that bootstrapped (the hub's
@@ -165,6 +170,31 @@ class PatchState:
         if "eventlet" not in sys.modules:
             return {name: "native" for name, _ in _PROBES}
         return module_modes()
+
+    @property
+    def oslo_backend(self) -> dict[str, Any] | None:
+        """oslo.service's backend (read live), or ``None`` when oslo.service
+        is not imported: ``{"backend", "selected_by", "executor"}`` where
+        ``executor`` is what oslo.messaging would pick (``None`` when it
+        is not imported)."""
+        hook = sys.modules.get("patchguard._hooks.oslo_backend")
+        if hook is None or "oslo_service.backend" not in sys.modules:
+            return None
+        chosen = hook.selection
+        return {
+            "backend": hook.backend(),
+            "selected_by": chosen.describe() if chosen else None,
+            "executor": hook.executor(),
+        }
+
+    @property
+    def eventlet_imported_by(self) -> str | None:
+        """The import chain of the first ``import eventlet`` patchguard saw
+        (``a.py:1 -> b.py:2 -> eventlet``), or ``None``."""
+        hook = sys.modules.get("patchguard._hooks.eventlet_import")
+        if hook is None or not hook.chain:
+            return None
+        return str(hook.describe())
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-serialisable snapshot.
@@ -189,6 +219,9 @@ class PatchState:
             "stale_refs": [_plain(r) for r in self.stale_refs],
             "late_patches": [_plain(c) for c in self.late_patches],
             "findings": [_plain(f) for f in self.findings],
+            "oslo_backend": self.oslo_backend,
+            "eventlet_imported_by": self.eventlet_imported_by,
+            "allow_eventlet": sorted(self.allow_eventlet),
         }
 
     def __repr__(self) -> str:

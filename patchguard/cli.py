@@ -3,8 +3,17 @@
 ``report``
     bootstrap this process per the environment and print the state.
 ``run [--mode M] [--patch LIST] (-m MODULE | SCRIPT) [ARGS...]``
-    bootstrap first, then run the target as ``__main__`` (like
-    ``python -m gevent.monkey``); exit with the target's status.
+    bootstrap first (as ``patchguard.apply(default="native")``: eventlet
+    only when ``--mode``/the environment asks), then run the target as
+    ``__main__`` (like ``python -m gevent.monkey``); exit with the
+    target's status.
+``run --watch (-m MODULE | SCRIPT) [ARGS...]``
+    run the target exactly as its project would, deciding nothing:
+    patchguard only watches (forks, eventlet imports, oslo.service's
+    backend) and warns.  The form for native-by-design services.
+``check --spawn MODULE:ATTR``
+    import MODULE, take ATTR (calling it when it is a function) and name
+    every attribute path that would not pickle for a ``spawn`` worker.
 ``check [--json] (-m MODULE | SCRIPT)``
     import the target exactly as the service starts, *without*
     bootstrapping first, and report every finding about that start-up.
@@ -28,7 +37,9 @@ USAGE = """\
 usage: patchguard report [--json]
        patchguard run [--mode MODE] [--patch LIST]
                       (-m MODULE | SCRIPT) [ARGS...]
+       patchguard run --watch (-m MODULE | SCRIPT) [ARGS...]
        patchguard check [--json] (-m MODULE | SCRIPT)
+       patchguard check [--json] --spawn MODULE:ATTR
 """
 EXIT_OK, EXIT_HAZARD, EXIT_USAGE = 0, 1, 2
 #: run name for scripts under ``check``: their ``__main__`` block must not
@@ -107,9 +118,32 @@ def _prepare_path(target: Target) -> None:
         sys.path.insert(0, os.getcwd())
 
 
-def _run(argv: list[str]) -> int:
-    opts, target = _parse(argv, (), ("--mode", "--patch"))
+def _target_project(target: Target) -> str | None:
+    # The target names its project (cinder.cmd.volume, cinder-volume):
+    # honour that project's OS_<PROJECT>_DISABLE_EVENTLET_PATCHING.
+    if target.module is not None:
+        name = target.module.split(".")[0]
+    else:
+        base = os.path.basename(str(target.script))
+        name = base.split("-")[0].split(".")[0]
     from patchguard._decision import policy as _policy
+    from patchguard._errors import ConfigError
+
+    try:
+        project = _policy.parse_project("target", name)
+    except ConfigError:  # not a project-like name: nothing to honour
+        return None
+    if project is None or _policy.project_var(project) not in os.environ:
+        return None
+    return project
+
+
+def _run(argv: list[str]) -> int:
+    opts, target = _parse(argv, ("--watch",), ("--mode", "--patch"))
+    from patchguard._decision import policy as _policy
+
+    if "--watch" in opts and ("--mode" in opts or "--patch" in opts):
+        raise UsageError("--watch decides nothing: drop --mode/--patch")
 
     # The command line is the operator: it sets the same variables an
     # operator would, so child processes inherit the mode too.
@@ -119,9 +153,16 @@ def _run(argv: list[str]) -> int:
     if "--patch" in opts:
         _policy.parse_patch("--patch", opts["--patch"])
         os.environ[_policy.PATCH_VAR] = opts["--patch"]
-    from patchguard._decision import apply as _apply
+    if "--watch" not in opts:
+        from patchguard._decision import apply as _apply
 
-    _apply.apply()
+        # Native unless the operator asks for eventlet: ``run`` must never
+        # turn a native-by-design service green by default (issue 12).
+        _apply.apply(default="native", project=_target_project(target))
+    else:
+        # Watching only: the project decides (nova's monkey_patch.py, an
+        # oslo.service backend); patchguard names hazards as they happen.
+        import patchguard  # noqa: F401 - starts the watch
     import runpy
 
     _prepare_path(target)
@@ -156,6 +197,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if verb == "check":
             from patchguard._cli import check as _check
 
+            if "--spawn" in rest or any(
+                a.startswith("--spawn=") for a in rest
+            ):
+                from patchguard._cli import spawn as _spawn_check
+
+                return _spawn_check.main(rest)
             opts, target = _parse(rest, ("--json",), ())
             return _check.main(target, as_json="--json" in opts)
         raise UsageError(f"unknown command {verb!r}")

@@ -325,16 +325,26 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         return
     settings = _settings(session.config)
     current = _state.state()
-    if settings.expect != "any" and current.mode != settings.expect:
+    mode, decided_by = current.mode, current.decided_by
+    project = None
+    if mode == "unset":
+        # A project that decided for itself (nova's monkey_patch.py
+        # selecting oslo.service's backend) has a mode too.
+        from patchguard._hooks import oslo_backend as _oslo_backend
+
+        project = _oslo_backend.project_decision()
+        if project is not None:
+            mode, decided_by = project["mode"], project["text"]
+    if settings.expect != "any" and mode != settings.expect:
         hint = ""
-        if current.mode == "unset":
+        if mode == "unset":
             hint = (
                 "; nothing imported patchguard.bootstrap: import it first "
                 "in tests/__init__.py or pass --patchguard-bootstrap"
             )
         raise pytest.UsageError(
             f"patchguard: expected {settings.expect} mode, found "
-            f"{current.mode} (decided_by={current.decided_by}){hint}"
+            f"{mode} (decided_by={decided_by}){hint}"
         )
     if settings.strict and (current.early_threads or current.stale_refs):
         raise pytest.UsageError(_early_report(current))

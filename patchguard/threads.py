@@ -413,7 +413,19 @@ def native_thread(
         finally:
             done.set()
 
+    # Name the user's target and line (the fork and leak detectors read
+    # both): the original threading module is not watched.
+    run.__wrapped__ = target  # type: ignore[attr-defined]
     thread = real_threading.Thread(target=run, name=name, daemon=daemon)
+    from patchguard import _where
+    from patchguard._hooks import threadwatch as _threadwatch
+
+    caller = _where.user_frame()
+    if caller is not None:
+        thread.__dict__[_threadwatch.SITE_ATTR] = (
+            caller.f_code.co_filename,
+            caller.f_lineno,
+        )
     if name is None:
         # threading names it after ``run``; name it after the target.
         label = getattr(target, "__name__", None)

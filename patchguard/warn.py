@@ -57,6 +57,19 @@ class ForkWarning(PatchGuardWarning):
     """fork() would duplicate greenthreads or strand native threads."""
 
 
+class EventletImportWarning(PatchGuardWarning):
+    """eventlet was imported in native mode; names the import chain."""
+
+
+class SpawnWarning(PatchGuardWarning):
+    """An object a spawned worker needs does not pickle (so it forks)."""
+
+
+class BackendMismatchWarning(PatchGuardWarning):
+    """oslo.service's backend or oslo.messaging's executor disagrees with
+    the process's mode."""
+
+
 CATEGORIES = (
     PatchGuardWarning,
     EarlyThreadWarning,
@@ -67,6 +80,9 @@ CATEGORIES = (
     UnpatchedDriverWarning,
     WSGIHostWarning,
     ForkWarning,
+    EventletImportWarning,
+    SpawnWarning,
+    BackendMismatchWarning,
 )
 
 
@@ -204,8 +220,10 @@ def _source_globals(frame: FrameType) -> dict[str, object] | None:
     the exec'd line number (``IndexError`` in ``warn_explicit``); for
     ``__main__`` (``__spec__`` is ``None``) Python 3.12+ adds a
     ``DeprecationWarning`` about ``__spec__.loader``, fatal under ``-W
-    error::DeprecationWarning``.  Emitting a warning must never break the
-    bootstrap.
+    error::DeprecationWarning``; and ``python -m pkg.mod`` runs as
+    ``__main__`` with ``pkg.mod``'s loader, which refuses
+    ``get_source("__main__")``.  ``__main__`` is therefore always read by
+    file name.  Emitting a warning must never break the bootstrap.
     """
     module_globals = frame.f_globals
     loader = module_globals.get("__loader__")
@@ -213,6 +231,7 @@ def _source_globals(frame: FrameType) -> dict[str, object] | None:
     filename = module_globals.get("__file__")
     if (
         loader is None
+        or module_globals.get("__name__") == "__main__"
         or spec_loader is not loader
         or isinstance(loader, type)  # built-in/frozen: no source to give
         or not hasattr(loader, "get_source")

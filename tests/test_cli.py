@@ -84,11 +84,13 @@ def test_usage_errors_exit_2(args: tuple[str, ...]) -> None:
 
 
 def test_run_script_bootstraps_first_and_keeps_exit_status() -> None:
-    """run bootstraps, runs the script as __main__ with its args, and
-    exits with the script's status."""
+    """run bootstraps (native unless asked for eventlet), runs the script
+    as __main__ with its args, and exits with the script's status."""
     result = cli("run", "exit_status.py", "7")
     assert result.returncode == 7
-    assert "MODE eventlet ['7']" in result.stdout
+    assert "MODE native ['7']" in result.stdout
+    green = cli("run", "--mode", "eventlet", "exit_status.py", "7")
+    assert "MODE eventlet ['7']" in green.stdout
 
 
 def test_run_module_with_mode() -> None:

@@ -163,10 +163,59 @@ def test_legacy_false_has_no_opinion(value: str) -> None:
     assert (d.mode, d.decided_by) == ("native", "entry-point default")
 
 
+@pytest.mark.parametrize("value", ["0", "false", "No", " off "])
+def test_project_false_means_eventlet_explicitly(value: str) -> None:
+    """OS_<PROJECT>_... false spellings ask for eventlet, as nova 34 and
+    cinder 29 read them: they beat the entry point's native default."""
+    env = {"OS_CINDER_DISABLE_EVENTLET_PATCHING": value}
+    d = decide(env, project="cinder", default="native")
+    assert (d.mode, d.decided_by) == (
+        "eventlet",
+        "OS_CINDER_DISABLE_EVENTLET_PATCHING",
+    )
+    assert "set to false" in d.reason
+
+
+def test_project_empty_has_no_opinion() -> None:
+    """An empty OS_<PROJECT>_... leaves the decision to what follows."""
+    env = {"OS_CINDER_DISABLE_EVENTLET_PATCHING": " "}
+    d = decide(env, project="cinder", default="native")
+    assert (d.mode, d.decided_by) == ("native", "entry-point default")
+    assert d.stray == ()
+
+
+def test_project_inferred_from_entry_package() -> None:
+    """With no project named, the entry point's top-level package is the
+    project when its variable is set (cinder-volume + OS_CINDER_...=1)."""
+    env = {"OS_CINDER_DISABLE_EVENTLET_PATCHING": "1"}
+    d = decide(env, inferred="cinder")
+    assert (d.mode, d.decided_by, d.project) == (
+        "native",
+        "OS_CINDER_DISABLE_EVENTLET_PATCHING",
+        "cinder",
+    )
+    assert d.stray == ()
+    # A named project wins over the inferred one.
+    assert decide(env, project="nova", inferred="cinder").mode == "eventlet"
+
+
+def test_unread_project_variable_is_reported() -> None:
+    """An OS_*_DISABLE_EVENTLET_PATCHING that no known project reads is
+    listed in Decision.stray (turned into a finding), never ignored."""
+    env = {
+        "OS_CINDER_DISABLE_EVENTLET_PATCHING": "1",
+        "OS_X_DISABLE_EVENTLET_PATCHING": "",
+    }
+    d = decide(env, inferred="svc")
+    assert d.mode == "eventlet"
+    assert d.stray == ("OS_CINDER_DISABLE_EVENTLET_PATCHING",)
+
+
 def test_project_variable_needs_project() -> None:
-    """OS_NOVA_... is ignored unless the project is named."""
+    """OS_NOVA_... decides only once the project is named (else stray)."""
     env = {"OS_NOVA_DISABLE_EVENTLET_PATCHING": "true"}
     assert decide(env).mode == "eventlet"
+    assert decide(env).stray == ("OS_NOVA_DISABLE_EVENTLET_PATCHING",)
     d = decide(dict(env, PATCHGUARD_PROJECT="Nova"))
     assert (d.mode, d.decided_by) == (
         "native",
@@ -193,7 +242,10 @@ LEVELS = [
             "PATCHGUARD_PROJECT": "nova",
             "OS_NOVA_DISABLE_EVENTLET_PATCHING": "1",
         },
-        None,
+        {
+            "PATCHGUARD_PROJECT": "nova",
+            "OS_NOVA_DISABLE_EVENTLET_PATCHING": "0",
+        },
     ),
     (
         "DISABLE_EVENTLET_PATCHING",

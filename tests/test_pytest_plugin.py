@@ -549,3 +549,37 @@ def test_ini_switches_accept_the_flag_values(
     pytester.makepyfile("def test_x():\n    pass\n")
     result = run()
     result.assert_outcomes(passed=1)
+
+
+PROJECT_DECIDES = """
+from oslo_service import backend
+
+# What nova's monkey_patch.py does: the project decides, not patchguard.
+backend.init_backend(backend.BackendType.THREADING)
+
+
+def test_runs():
+    open("ran.txt", "w").close()
+"""
+
+
+@pytest.mark.parametrize("expect", ["native", "eventlet"])
+def test_expect_accepts_a_project_decision(
+    pytester: pytest.Pytester, run: Runner, expect: str
+) -> None:
+    """A suite whose project selects oslo.service's THREADING backend
+    itself is native to --patchguard-expect; expecting eventlet names
+    that decision."""
+    pytest.importorskip("oslo_service")
+    pytester.makepyfile(PROJECT_DECIDES)
+    result = run(f"--patchguard-expect={expect}")
+    if expect == "native":
+        assert result.ret == pytest.ExitCode.OK, result.stderr.str()
+        return
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    (line,) = _stderr_lines(result)
+    assert line.startswith(
+        "ERROR: patchguard: expected eventlet mode, found native "
+        "(decided_by=native, decided by "
+    )
+    assert "(oslo.service THREADING)" in line

@@ -252,7 +252,7 @@ def test_deadlock_program_warned_before_it_hangs() -> None:
         "-m patchguard",
         "run",
         str(ISOLATED / "deadlock.py"),
-        env={"PATCHGUARD_PATCH": "all,-thread"},
+        env={"PATCHGUARD_MODE": "eventlet", "PATCHGUARD_PATCH": "all,-thread"},
         timeout=60,
     )
     assert "PartialPatchWarning" in result.stderr

@@ -18,6 +18,7 @@ import warnings
 from patchguard import _state, cli, warn
 from patchguard._errors import ConfigError, PatchOrderError
 from patchguard._hooks import eventlet as _eventlet
+from patchguard._hooks import oslo_backend as _oslo_backend
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -54,6 +55,9 @@ def _decision() -> dict[str, Any]:
             "site": bare[0].site,
             "text": f"a bare {bare[0].describe()} patched the process",
         }
+    project = _oslo_backend.project_decision()
+    if project is not None:
+        return project
     return {"kind": "none", "site": None, "text": "no patching decision"}
 
 
@@ -64,6 +68,13 @@ def _findings(
 ) -> list[warn.Finding]:
     current = _state.state()
     found = list(current.findings)
+    if current.mode == "unset":
+        # Nobody told patchguard the mode: judge oslo.service's backend
+        # and oslo.messaging's executor by what is really patched.
+        patched = "thread" in _state.patched_options()
+        found.extend(
+            _oslo_backend.findings("eventlet" if patched else "native")
+        )
     for call in _eventlet.calls:
         if call.mode == "unset":
             found.append(
@@ -85,7 +96,9 @@ def _findings(
                 "the entry point never decides how it is patched: nothing "
                 "imports patchguard.bootstrap, so the mode is left to "
                 "whatever module happens to import eventlet first. Fix: "
-                "make `import patchguard.bootstrap` its first import.",
+                "make `import patchguard; patchguard.apply(default="
+                '"native")` its first lines (native unless the operator '
+                "asks for eventlet), or `import patchguard.bootstrap`.",
             )
         )
     messages = {f.message for f in found}

@@ -31,6 +31,16 @@ def render(current: PatchState, extra: Iterable[Finding] = ()) -> str:
     ]
     for name, how in sorted(current.modules.items()):
         lines.append(f"  {name:<11} {how}")
+    oslo = current.oslo_backend
+    if oslo is not None:
+        lines.append(
+            f"oslo        backend {oslo['backend'] or 'unselected'}"
+            f" ({oslo['selected_by'] or '-'}), oslo.messaging executor "
+            f"{oslo['executor'] or '-'}"
+        )
+    chain = current.eventlet_imported_by
+    if chain is not None:
+        lines.append(f"eventlet    imported by {chain}")
     findings = list(current.findings) + list(extra)
     lines.append(f"findings    {len(findings)}")
     for finding in findings:

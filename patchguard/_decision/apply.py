@@ -15,10 +15,14 @@ from patchguard import _state, _where
 from patchguard._decision import log as _log
 from patchguard._decision import policy as _policy
 from patchguard._errors import ConfigError
+from patchguard._hooks import eventlet_import as _eventlet_import
+from patchguard._hooks import oslo_backend as _oslo_backend
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
+
+    from patchguard.warn import Finding
 
 # Allocated at import, before any patching, so it is a real OS-level lock:
 # threads racing to bootstrap must block natively, never on the hub.
@@ -113,6 +117,63 @@ def _refuse_native_if_green(decision: _policy.Decision) -> None:
     )
 
 
+def _native_after_record(new: _state.PatchState) -> None:
+    # Recorded first: the THREADING selection below checks the mode, and
+    # the eventlet-import finding reads the allow-list from the state.
+    _oslo_backend.select("native")
+    if "eventlet" in sys.modules:
+        found = _eventlet_import.finding_now()
+        if found is not None:
+            new.findings.append(found)
+
+
+def _entry_package() -> str | None:
+    # The module whose import runs the bootstrap (nova.cmd.compute) names
+    # the project; a script run as __main__ names it by its spec, or by
+    # its console-script name (``cinder-volume``).
+    frame = _where.user_frame()
+    name = frame.f_globals.get("__name__") if frame is not None else None
+    if name == "__main__":
+        spec = frame.f_globals.get("__spec__") if frame else None
+        name = getattr(spec, "name", None)
+        if not name and sys.argv and sys.argv[0]:
+            name = os.path.basename(sys.argv[0]).split("-")[0]
+    if not isinstance(name, str) or not name:
+        return None
+    return name.split(".")[0]
+
+
+def _decide(
+    mode: object, patch: object, project: object, default: object
+) -> _policy.Decision:
+    return _policy.decide(
+        os.environ, mode, patch, project, default, _entry_package()
+    )
+
+
+def _stray_findings(decision: _policy.Decision, site: str) -> list[Finding]:
+    if not decision.stray:
+        return []
+    from patchguard import warn
+
+    listed = ", ".join(
+        f"{var}={os.environ.get(var, '')!r}" for var in decision.stray
+    )
+    guess = decision.stray[0][3 : -len("_DISABLE_EVENTLET_PATCHING")].lower()
+    return [
+        warn.Finding(
+            warn.PatchGuardWarning,
+            f"{listed} is set but not read: no project is known "
+            f"(PATCHGUARD_PROJECT is unset and the entry point's package "
+            f"{_entry_package()!r} is not that project), so the mode was "
+            f"decided by {decision.decided_by} ({decision.mode}). Fix: "
+            f"set PATCHGUARD_PROJECT={guess} or pass "
+            f"apply(project={guess!r}).",
+            site,
+        )
+    ]
+
+
 def apply(
     mode: str | None = None,
     patch: str | Iterable[str] | Mapping[str, bool] | None = None,
@@ -147,10 +208,7 @@ def apply(
     """
     current = _state.state()
     if current.mode != "unset":
-        return _again(
-            current,
-            _policy.decide(os.environ, mode, patch, project, default),
-        )
+        return _again(current, _decide(mode, patch, project, default))
     me = _where.thread_name()
     with _count_lock:
         if _busy:
@@ -175,12 +233,12 @@ def _apply_locked(
     with _lock:
         current = _state.state()
         if current.mode != "unset":
-            return _again(
-                current,
-                _policy.decide(os.environ, mode, patch, project, default),
-            )
-        decision = _policy.decide(os.environ, mode, patch, project, default)
+            return _again(current, _decide(mode, patch, project, default))
+        decision = _decide(mode, patch, project, default)
         _refuse_native_if_green(decision)
+        # oslo.service already running the other backend: refuse before
+        # anything patches (nothing has been changed yet).
+        _oslo_backend.agree(decision.mode)
         if decision.mode == "eventlet":
             others = _off_main_company()
             with _count_lock:
@@ -193,6 +251,7 @@ def _apply_locked(
         new = _state.PatchState(
             decision, _where.user_site(), _where.thread_name()
         )
+        new.findings.extend(_stray_findings(decision, str(new.site)))
         # Read before patching: still the real OS thread ident.
         new.hub_thread = _state.real_thread_ident()
         if decision.mode == "eventlet":
@@ -221,6 +280,7 @@ def _apply_locked(
             from patchguard._detectors import advice as _advice
 
             new.findings.extend(_advice.findings(new))
+            _oslo_backend.select("eventlet")
         elif decision.debugger is not None and (
             decision.decided_by.startswith("debugger:")
         ):
@@ -230,6 +290,9 @@ def _apply_locked(
                 f"native (set PATCHGUARD_MODE=eventlet to force eventlet)\n"
             )
         _state.record(new)
+        if decision.mode == "native":
+            _native_after_record(new)
+        new.findings.extend(_oslo_backend.findings(new.mode))
     _log.decision(new)
     if new.findings:
         from patchguard import warn

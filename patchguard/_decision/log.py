@@ -24,10 +24,20 @@ def line(current: PatchState) -> str:
         decided_by=default``.
     """
     patched = ",".join(sorted(current.patched)) or "none"
-    return (
+    text = (
         f"patchguard: mode={current.mode} patched={patched} "
         f"decided_by={current.decided_by}"
     )
+    if current.mode == "unset":
+        # The project may have decided for itself (nova's monkey_patch.py
+        # through oslo.service): say so rather than "unset" alone.
+        import sys
+
+        hook = sys.modules.get("patchguard._hooks.oslo_backend")
+        project = hook.project_decision() if hook is not None else None
+        if project is not None:
+            text += f" ({project['text']})"
+    return text
 
 
 def decision(current: PatchState) -> None:

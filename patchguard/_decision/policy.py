@@ -7,47 +7,81 @@ and by :func:`patchguard.apply`) without side effects.
 Precedence, first opinion wins::
 
     mode argument > PATCHGUARD_MODE (unless auto)
-      > OS_<PROJECT>_DISABLE_EVENTLET_PATCHING > DISABLE_EVENTLET_PATCHING
+      > OS_<PROJECT>_DISABLE_EVENTLET_PATCHING (true: native, false:
+        eventlet, as nova 34 and cinder 29 read it)
+      > DISABLE_EVENTLET_PATCHING (true: native)
       > auto detection (WSGI host, lint/doc tool, debugger)
       > default argument > eventlet
+
+The project comes from ``PATCHGUARD_PROJECT``, else the ``project``
+argument, else the entry point's top-level package (``inferred``).  An
+``OS_*_DISABLE_EVENTLET_PATCHING`` set for any other project is never
+silently ignored: it is listed in :attr:`Decision.stray` for a finding.
 """
 
 from __future__ import annotations
 
 from patchguard._decision import debugger as _debugger
 from patchguard._decision import hosts as _hosts
+from patchguard._decision.values import (
+    ALLOW_EVENTLET_VAR,
+    DEFAULT_OPTIONS,
+    FALSE_VALUES,
+    LEGACY_VAR,
+    MODE_VAR,
+    MODES,
+    OPTIONS,
+    PATCH_VAR,
+    PROJECT_VAR,
+    PROJECT_VAR_PREFIX,
+    PROJECT_VAR_SUFFIX,
+    SHOWN,
+    STDLIB_OPTIONS,
+    STRICT_VAR,
+    TRUE_VALUES,
+    _accepted,
+    _bad,
+    parse_allow,
+    parse_flag,
+    parse_mode,
+    parse_patch,
+    parse_project,
+    project_var,
+    show,
+)
 from patchguard._errors import ConfigError
+
+#: The values' names and parsers live in :mod:`.values`; re-exported.
+__all__ = [
+    "ALLOW_EVENTLET_VAR",
+    "DEFAULT_OPTIONS",
+    "FALSE_VALUES",
+    "LEGACY_VAR",
+    "MODE_VAR",
+    "MODES",
+    "OPTIONS",
+    "PATCH_VAR",
+    "PROJECT_VAR",
+    "PROJECT_VAR_PREFIX",
+    "PROJECT_VAR_SUFFIX",
+    "SHOWN",
+    "STDLIB_OPTIONS",
+    "STRICT_VAR",
+    "TRUE_VALUES",
+    "Decision",
+    "decide",
+    "parse_allow",
+    "parse_flag",
+    "parse_mode",
+    "parse_patch",
+    "parse_project",
+    "project_var",
+    "show",
+]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
-
-MODES = ("auto", "eventlet", "native")
-#: eventlet's ``monkey_patch()`` keyword names, in eventlet's spelling.
-OPTIONS = (
-    "os",
-    "select",
-    "socket",
-    "thread",
-    "time",
-    "psycopg",
-    "MySQLdb",
-    "builtins",
-    "subprocess",
-)
-#: What a bare ``eventlet.monkey_patch()`` patches (MySQLdb and builtins
-#: are opt-in in eventlet).
-DEFAULT_OPTIONS = frozenset(OPTIONS) - {"MySQLdb", "builtins"}
-_BY_LOWER = {name.lower(): name for name in OPTIONS}
-
-TRUE_VALUES = ("1", "true", "yes", "on")
-FALSE_VALUES = ("0", "false", "no", "off", "")
-
-MODE_VAR = "PATCHGUARD_MODE"
-PATCH_VAR = "PATCHGUARD_PATCH"
-PROJECT_VAR = "PATCHGUARD_PROJECT"
-STRICT_VAR = "PATCHGUARD_STRICT"
-LEGACY_VAR = "DISABLE_EVENTLET_PATCHING"
+    from collections.abc import Mapping
 
 
 class Decision:
@@ -62,6 +96,10 @@ class Decision:
     :ivar debugger: the debugger detected, or ``None``.
     :ivar project: the project name, or ``None``.
     :ivar strict: whether strict mode was asked for.
+    :ivar allow_eventlet: importer modules allowed to import eventlet in
+        native mode (``PATCHGUARD_ALLOW_EVENTLET``).
+    :ivar stray: ``OS_*_DISABLE_EVENTLET_PATCHING`` variables that are set
+        but belong to no project this process is known as.
     """
 
     __slots__ = (
@@ -74,6 +112,8 @@ class Decision:
         "debugger",
         "project",
         "strict",
+        "allow_eventlet",
+        "stray",
     )
 
     def __init__(
@@ -87,6 +127,8 @@ class Decision:
         debugger: str | None = None,
         project: str | None = None,
         strict: bool = False,
+        allow_eventlet: frozenset[str] = frozenset(),
+        stray: tuple[str, ...] = (),
     ) -> None:
         self.mode = mode
         self.options = options
@@ -97,6 +139,8 @@ class Decision:
         self.debugger = debugger
         self.project = project
         self.strict = strict
+        self.allow_eventlet = allow_eventlet
+        self.stray = stray
 
     def __repr__(self) -> str:
         return (
@@ -106,259 +150,13 @@ class Decision:
         )
 
 
-def _accepted(values: Iterable[str]) -> str:
-    return ", ".join(repr(v) for v in values)
-
-
-#: Characters of a bad value quoted in a message; the rest is cut.
-SHOWN = 100
-
-
-def show(value: object) -> str:
-    """Quote a bad value for a message: at most :data:`SHOWN` characters of
-    its ``repr``, with its type (unless a string) and, when cut, its length.
-
-    :param value: the value as given.
-    :returns: e.g. ``'bogus'``, ``b'x' (bytes)`` or
-        ``'aaaa...' (str of length 5000, cut)``.
-    """
-    text = repr(value)
-    kind = type(value).__name__
-    if len(text) > SHOWN:
-        try:
-            size = f" of length {len(value)}"  # type: ignore[arg-type]
-        except TypeError:
-            size = ""
-        return f"{text[:SHOWN]}... ({kind}{size}, cut)"
-    if isinstance(value, str):
-        return text
-    return f"{text} ({kind})"
-
-
-def _bad(name: str, value: object, accepted: str) -> ConfigError:
-    return ConfigError(
-        f"{name}={show(value)} is not valid; accepted values: {accepted}"
-    )
-
-
-def parse_mode(name: str, value: object) -> str:
-    """Validate a mode value; ``None`` and empty mean ``"auto"``.
-
-    :param name: the variable or argument name, for the error message.
-    :param value: the raw value.
-    :returns: ``"auto"``, ``"eventlet"`` or ``"native"``.
-    :raises ConfigError: on any other value or type.
-    """
-    if value is None:
-        return "auto"
-    if not isinstance(value, str):
-        raise _bad(name, value, _accepted(MODES))
-    text = value.strip().lower()
-    if text == "":
-        return "auto"
-    if text not in MODES:
-        raise _bad(name, value, _accepted(MODES))
-    return text
-
-
-_FLAG_ACCEPTED = (
-    f"true ({_accepted(TRUE_VALUES)}), false "
-    f"({_accepted(FALSE_VALUES[:-1])}) or empty"
-)
-
-
-def parse_flag(name: str, value: object) -> bool | None:
-    """Validate a boolean switch (an environment variable or ini key).
-
-    :param name: the variable or ini key, for the error message.
-    :param value: the raw value, or ``None`` when unset.
-    :returns: ``True``, ``False``, or ``None`` for unset/empty
-        ("no opinion").
-    :raises ConfigError: on a value that is neither true nor false.
-    """
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        # pytest hands ini values from pyproject.toml over as they are.
-        return value
-    if not isinstance(value, str):
-        raise _bad(name, value, _FLAG_ACCEPTED)
-    text = value.strip().lower()
-    if text == "":
-        return None
-    if text in TRUE_VALUES:
-        return True
-    if text in FALSE_VALUES:
-        return False
-    raise _bad(name, value, _FLAG_ACCEPTED)
-
-
-#: What eventlet makes green in the standard library; a patch list must
-#: select at least one, or "eventlet mode" would leave everything native.
-STDLIB_OPTIONS = frozenset(
-    {"os", "select", "socket", "thread", "time", "subprocess"}
-)
-
-_PATCH_ACCEPTED = (
-    "'all' (the default), 'all' followed by exclusions such as "
-    "'all,-thread' or opt-in additions such as 'all,MySQLdb', a comma "
-    "list of " + _accepted(OPTIONS) + " (as a string, or a list/tuple/set "
-    "of those names) selecting at least one of "
-    + _accepted(sorted(STDLIB_OPTIONS))
-    + ", or a dict of those names to True/False read as eventlet's "
-    "monkey_patch(name=bool) keywords"
-)
-
-
-def _from_items(name: str, value: object, items: list[str]) -> set[str]:
-    lowered = [item.strip().lower() for item in items]
-    if lowered[0] == "all":
-        chosen = set(DEFAULT_OPTIONS)
-        for item in lowered[1:]:
-            excluded = item[:1] == "-"
-            option = _BY_LOWER.get(item[1:] if excluded else item)
-            if option is None:
-                raise _bad(name, value, _PATCH_ACCEPTED)
-            if excluded:
-                chosen.discard(option)
-            else:
-                # ``all,MySQLdb``: add one of eventlet's opt-in patches.
-                chosen.add(option)
-        return chosen
-    chosen = set()
-    for item in lowered:
-        option = _BY_LOWER.get(item)
-        if option is None:
-            raise _bad(name, value, _PATCH_ACCEPTED)
-        chosen.add(option)
-    return chosen
-
-
-def _from_keywords(name: str, value: Mapping[object, object]) -> set[str]:
-    # eventlet's own convention (patcher.monkey_patch): a True anywhere
-    # means "only these"; only Falses mean "the defaults minus these";
-    # ``all=`` sets the default for names not given.
-    on: dict[str, bool] = {}
-    default_on: bool | None = None
-    for key, flag in value.items():
-        if not isinstance(key, str) or type(flag) is not bool:
-            raise _bad(name, value, _PATCH_ACCEPTED)
-        if key.strip().lower() == "all":
-            default_on = flag
-            continue
-        option = _BY_LOWER.get(key.strip().lower())
-        if option is None:
-            raise _bad(name, value, _PATCH_ACCEPTED)
-        on[option] = flag
-    if default_on is None:
-        default_on = True not in on.values()
-    chosen = {o for o, flag in on.items() if flag}
-    if default_on:
-        chosen |= {o for o in DEFAULT_OPTIONS if o not in on}
-    return chosen
-
-
-def parse_patch(name: str, value: object) -> frozenset[str]:
-    """Validate a patch list such as ``all,-thread`` or ``socket,time``.
-
-    Accepted forms: a comma-separated string; a list, tuple or set of
-    option names (the same items as the string form); or a dict of option
-    names to ``True``/``False``, read exactly as eventlet reads
-    ``monkey_patch(thread=False)`` (only ``False`` values: the defaults
-    minus those; any ``True``: only the ``True`` ones).  Anything else
-    (bytes, numbers, ``None`` items, empty containers, an empty string
-    from an argument) is refused rather than guessed at.
-
-    :param name: the variable or argument name, for the error message.
-    :param value: the value as given; ``None`` means ``all``.
-    :returns: the eventlet option names to patch (never empty, always with
-        at least one standard library option).
-    :raises ConfigError: on an unknown name or type, a misplaced ``all``
-        or ``-``, an empty item, or a list that leaves no standard library
-        module to patch.
-    """
-    if value is None:
-        return DEFAULT_OPTIONS
-    if isinstance(value, str):
-        if value.strip() == "":
-            raise _bad(name, value, _PATCH_ACCEPTED)
-        chosen = _from_items(name, value, value.split(","))
-    elif isinstance(value, dict):
-        if not value:
-            raise _bad(name, value, _PATCH_ACCEPTED)
-        chosen = _from_keywords(name, value)
-    elif isinstance(value, (list, tuple, set, frozenset)):
-        items = list(value)
-        if not items or not all(
-            isinstance(i, str) and i.strip() for i in items
-        ):
-            raise _bad(name, value, _PATCH_ACCEPTED)
-        if isinstance(value, (set, frozenset)):
-            # A set has no order: ``all`` must come first, so sort it there.
-            items.sort(key=lambda i: i.strip().lower() != "all")
-        chosen = _from_items(name, value, items)
-    else:
-        raise _bad(name, value, _PATCH_ACCEPTED)
-    if not chosen:
-        raise ConfigError(
-            f"{name}={show(value)} leaves nothing to patch; "
-            f"use {MODE_VAR}=native for an unpatched process"
-        )
-    if not chosen & STDLIB_OPTIONS:
-        raise ConfigError(
-            f"{name}={show(value)} selects only "
-            f"{','.join(sorted(chosen))}, which makes nothing in the "
-            f"standard library green: the process would claim eventlet "
-            f"mode with native sockets, threads and sleeps. Add the "
-            f"standard library patches ('all,{','.join(sorted(chosen))}') "
-            f"or use {MODE_VAR}=native; accepted values: {_PATCH_ACCEPTED}"
-        )
-    return frozenset(chosen)
-
-
-def parse_project(name: str, value: object) -> str | None:
-    """Validate a project name (letters, digits, ``_``; starts with a letter).
-
-    :param name: the variable or argument name, for the error message.
-    :param value: the raw value.
-    :returns: the stripped name, or ``None`` when unset or empty.
-    :raises ConfigError: when it cannot form an environment variable name.
-    """
-    accepted = (
-        "a project name such as 'nova' (ASCII letters, digits and '_', "
-        "starting with a letter), or None"
-    )
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise _bad(name, value, accepted)
-    text = value.strip()
-    if text == "":
-        return None
-    if not (
-        text.isascii()
-        and text[0].isalpha()
-        and text.replace("_", "").isalnum()
-    ):
-        raise _bad(name, value, accepted)
-    return text
-
-
-def project_var(project: str) -> str:
-    """Return the legacy per-project switch, e.g. ``OS_NOVA_DISABLE_...``.
-
-    :param project: a validated project name.
-    :returns: the environment variable name.
-    """
-    return f"OS_{project.upper()}_DISABLE_EVENTLET_PATCHING"
-
-
 def decide(
     environ: Mapping[str, str],
     mode: object = None,
     patch: object = None,
     project: object = None,
     default: object = None,
+    inferred: str | None = None,
 ) -> Decision:
     """Decide the mode from arguments, environment and detectors.
 
@@ -373,6 +171,9 @@ def decide(
     :param project: project name used when ``PATCHGUARD_PROJECT`` is
         unset (validated even when it is set).
     :param default: the entry point's fallback mode, replacing eventlet.
+    :param inferred: the entry point's top-level package, used as the
+        project when neither ``PATCHGUARD_PROJECT`` nor ``project`` names
+        one and its ``OS_<PACKAGE>_DISABLE_EVENTLET_PATCHING`` is set.
     :returns: the decision.
     :raises ConfigError: on any invalid setting.
     """
@@ -397,6 +198,15 @@ def decide(
     env_project = parse_project(PROJECT_VAR, environ.get(PROJECT_VAR))
     arg_project = parse_project("project", project)
     name = env_project or arg_project
+    if name is None and inferred is not None:
+        # A package name is a valid project name unless it is not an
+        # identifier-like word; then nothing can be inferred.
+        try:
+            guess = parse_project("inferred project", inferred)
+        except ConfigError:
+            guess = None
+        if guess is not None and project_var(guess) in environ:
+            name = guess
     project_flag = None
     project_name_var = None
     if name is not None:
@@ -406,6 +216,18 @@ def decide(
         )
     legacy_flag = parse_flag(LEGACY_VAR, environ.get(LEGACY_VAR))
     strict = bool(parse_flag(STRICT_VAR, environ.get(STRICT_VAR)))
+    allow = parse_allow(ALLOW_EVENTLET_VAR, environ.get(ALLOW_EVENTLET_VAR))
+    stray = tuple(
+        sorted(
+            var
+            for var, value in environ.items()
+            if var.startswith(PROJECT_VAR_PREFIX)
+            and var.endswith(PROJECT_VAR_SUFFIX)
+            and value.strip() != ""
+        )
+        if name is None
+        else ()
+    )
 
     host = _hosts.wsgi_host()
     tool = _hosts.tool()
@@ -423,6 +245,8 @@ def decide(
             debugger=debugger,
             project=name,
             strict=strict,
+            allow_eventlet=allow,
+            stray=stray,
         )
 
     if arg_mode != "auto":
@@ -431,9 +255,20 @@ def decide(
         )
     if env_mode != "auto":
         return made(env_mode, MODE_VAR, f"{MODE_VAR}={env_mode} forced it")
-    if project_flag and project_name_var is not None:
+    if project_flag is not None and project_name_var is not None:
+        # The projects' own reading (nova 34, cinder 29): a false spelling
+        # asks for eventlet explicitly; only empty means "no opinion".
+        if project_flag:
+            return made(
+                "native",
+                project_name_var,
+                f"{project_name_var} is set to true",
+            )
         return made(
-            "native", project_name_var, f"{project_name_var} is set to true"
+            "eventlet",
+            project_name_var,
+            f"{project_name_var} is set to false: eventlet, as {name} "
+            f"itself reads it",
         )
     if legacy_flag:
         return made("native", LEGACY_VAR, f"{LEGACY_VAR} is set to true")

@@ -3,14 +3,11 @@
 :func:`before_patch` runs under the bootstrap's lock just before eventlet
 patches: it lists threads already running, snapshots what patching will
 replace, and in strict mode refuses to patch.  :func:`after_patch` turns
-what it saw into findings on the state.  In eventlet mode a fork hook
-names the native threads, greenthreads and timers a child would inherit.
+what it saw into findings on the state.  (What a fork inherits is
+:mod:`patchguard._detectors.fork`'s job, in both modes.)
 """
 
 from __future__ import annotations
-
-import os
-import sys
 
 from patchguard import warn
 from patchguard._detectors import stale as _stale
@@ -19,9 +16,6 @@ from patchguard._errors import PatchOrderError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
-    from typing import Any
-
     from patchguard._state import PatchState
 
 _FIX_ORDER = (
@@ -152,129 +146,3 @@ def after_patch(new: PatchState, plan: Plan) -> None:
                 new.site,
             )
         )
-    _watch_fork()
-
-
-_fork_hooked = False
-_fork_warned = False
-
-
-def _watch_fork() -> None:
-    global _fork_hooked
-    if _fork_hooked or not hasattr(os, "fork"):
-        return
-    _fork_hooked = True
-    import wrapt
-
-    # Wrapping os.fork warns in the caller's frame, where ``-W error``
-    # can raise; the at-fork hook catches forks made from C (an exception
-    # raised there would only be printed and ignored).
-    wrapt.wrap_function_wrapper(os, "fork", _fork_wrapper)
-    if hasattr(os, "register_at_fork"):
-        os.register_at_fork(before=_before_fork)
-
-
-def _fork_wrapper(
-    wrapped: Callable[..., Any],
-    instance: object,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-) -> Any:
-    _before_fork()
-    return wrapped(*args, **kwargs)
-
-
-def _green_site(glet: object) -> str:
-    frame = getattr(glet, "gr_frame", None)
-    outer = None
-    while frame is not None:
-        name = frame.f_code.co_filename
-        if "eventlet" not in name and "greenlet" not in name:
-            outer = frame
-            break
-        frame = frame.f_back
-    if outer is None:
-        return repr(glet)
-    code = outer.f_code
-    return f"{code.co_name} at {code.co_filename}:{outer.f_lineno}"
-
-
-def fork_inheritance() -> tuple[list[str], list[str], int]:
-    """Return what a fork would duplicate: native threads, greenthreads,
-    and the number of pending hub timers.
-
-    :returns: ``(native thread descriptions, greenthread sites, timers)``.
-    """
-    import gc
-
-    from eventlet import hubs, patcher
-
-    real_threading = patcher.original("threading")
-    me = real_threading.get_ident()
-    natives = []
-    frames = sys._current_frames()
-    for ident, frame in frames.items():
-        if ident == me:
-            continue
-        natives.append(
-            f"ident={ident} at {frame.f_code.co_filename}:{frame.f_lineno}"
-        )
-    import greenlet
-
-    hub = hubs.get_hub()
-    current = greenlet.getcurrent()
-    greens = [
-        _green_site(obj)
-        for obj in gc.get_objects()
-        if isinstance(obj, greenlet.greenlet)
-        and obj is not current
-        and obj is not hub.greenlet
-        and getattr(obj, "gr_frame", None) is not None
-    ]
-    timers = len(getattr(hub, "timers", ())) + len(
-        getattr(hub, "next_timers", ())
-    )
-    return natives, greens, timers
-
-
-def _before_fork() -> None:
-    global _fork_warned
-    if _fork_warned:
-        return
-    natives, greens, timers = fork_inheritance()
-    if not (natives or greens or timers):
-        return
-    _fork_warned = True
-    parts = []
-    if natives:
-        parts.append(
-            f"{len(natives)} native thread(s) that will not exist in the "
-            f"child, with any lock they hold stuck: {'; '.join(natives)}"
-        )
-    if greens:
-        parts.append(
-            f"{len(greens)} greenthread(s) that will run in both processes "
-            f"(a periodic task or heartbeat then runs twice): "
-            f"{'; '.join(greens)}"
-        )
-    if timers:
-        parts.append(f"{timers} pending hub timer(s) duplicated in the child")
-    from patchguard import _where
-
-    warn.emit(
-        [
-            warn.Finding(
-                warn.ForkWarning,
-                "fork() in an eventlet-patched process copies "
-                + "; and ".join(parts)
-                + ". Fix: fork before starting background work; for "
-                "worker processes use concurrent.futures.ProcessPoolExecutor"
-                "(mp_context=multiprocessing.get_context('spawn')) or "
-                "multiprocessing.Process with the 'spawn' start method "
-                "(multiprocessing.Pool hangs in an eventlet-mode parent with "
-                "any start method, and 'forkserver' is unavailable there); "
-                "for commands use patchguard.subproc.",
-            )
-        ],
-        _where.user_frame(skip_also=("multiprocessing", "eventlet")),
-    )

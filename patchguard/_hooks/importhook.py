@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 #: module name → callbacks still to run (private; tests may clear it).
 _hooks: dict[str, list[Hook]] = {}
+#: module name → callbacks run each time its import is being resolved,
+#: before any finder looks for it; they may raise ImportError to refuse.
+_before: dict[str, list[Callable[[], None]]] = {}
 
 
 class _HookedLoader:
@@ -54,6 +57,8 @@ class _Finder:
         path: Sequence[str] | None,
         target: ModuleType | None = None,
     ) -> ModuleSpec | None:
+        for check in _before.get(name, ()):
+            check()
         if name not in _hooks:
             return None
         # The import system holds the per-module lock for ``name`` here, so
@@ -93,5 +98,20 @@ def when_imported(name: str, hook: Hook) -> None:
         hook(module)
         return
     _hooks.setdefault(name, []).append(hook)
+    if _finder not in sys.meta_path:
+        sys.meta_path.insert(0, _finder)
+
+
+def before_import(name: str, check: Callable[[], None]) -> None:
+    """Call ``check()`` whenever ``name``'s import is being resolved.
+
+    It runs with the importing code on the stack (so it can see who
+    imports) and may raise :class:`ImportError` to refuse the import.  It
+    stays registered: a refused import may be tried again.
+
+    :param name: the absolute module name.
+    :param check: the callback.
+    """
+    _before.setdefault(name, []).append(check)
     if _finder not in sys.meta_path:
         sys.meta_path.insert(0, _finder)

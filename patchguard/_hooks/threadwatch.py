@@ -13,6 +13,7 @@ it runs on every thread start, where each microsecond shows.
 
 from __future__ import annotations
 
+import os
 import sys
 
 from patchguard import _where
@@ -24,6 +25,20 @@ if TYPE_CHECKING:
 
 #: attribute set on each started ``threading.Thread``.
 SITE_ATTR = "_patchguard_started_at"
+
+_STDLIB = os.path.dirname(os.__file__) + os.sep
+#: filename → is it the standard library?  Bounded by the source files.
+_stdlib_cache: dict[str, bool] = {}
+
+
+def _is_stdlib(filename: str) -> bool:
+    known = _stdlib_cache.get(filename)
+    if known is None:
+        known = filename.startswith(_STDLIB) and not (
+            "site-packages" in filename or "dist-packages" in filename
+        )
+        _stdlib_cache[filename] = known
+    return known
 
 
 def _wrap(threading: ModuleType) -> None:
@@ -42,10 +57,23 @@ def _wrap(threading: ModuleType) -> None:
         while frame is not None and internal(frame.f_code.co_filename):
             frame = frame.f_back
         if frame is not None:
-            self.__dict__[SITE_ATTR] = (
-                frame.f_code.co_filename,
-                frame.f_lineno,
-            )
+            site: tuple[str, ...] = (frame.f_code.co_filename,)
+            line = frame.f_lineno
+            # A pool or helper thread started by the standard library
+            # (concurrent.futures, multiprocessing, logging) is named by
+            # the user's line that caused it, "via" the library's line.
+            user: FrameType | None = frame
+            while user is not None and _is_stdlib(user.f_code.co_filename):
+                user = user.f_back
+            if user is not None and user is not frame:
+                self.__dict__[SITE_ATTR] = (
+                    user.f_code.co_filename,
+                    user.f_lineno,
+                    site[0],
+                    line,
+                )
+            else:
+                self.__dict__[SITE_ATTR] = (site[0], line)
         original(self)
 
     start._patchguard_original = original  # type: ignore[attr-defined]
@@ -79,5 +107,7 @@ def started_at(thread: object) -> str | None:
     """
     site = getattr(thread, SITE_ATTR, None)
     if isinstance(site, tuple):
+        if len(site) == 4:
+            return f"{site[0]}:{site[1]} (via {site[2]}:{site[3]})"
         return f"{site[0]}:{site[1]}"
     return None

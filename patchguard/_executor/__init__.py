@@ -1,0 +1,1 @@
+"""The pools under :mod:`patchguard.executor`: green and off-hub native."""
