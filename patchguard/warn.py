@@ -248,7 +248,7 @@ def _caller_frame() -> FrameType | None:
     return _where.user_frame()
 
 
-def check(expected: Iterable[str] | None = None) -> list[Finding]:
+def check(expected: Iterable[str] | str | None = None) -> list[Finding]:
     """Return findings for expected eventlet patches that are not in effect.
 
     The replacement for oslo.utils' deprecated
@@ -259,23 +259,27 @@ def check(expected: Iterable[str] | None = None) -> list[Finding]:
     the process never imported, so a full patch gives no finding.
     Nothing is expected from a process that patched nothing.
 
-    :param expected: names to expect; ``None`` means what patchguard asked
-        eventlet for (or ``all`` before any bootstrap).
+    :param expected: names to expect (a comma string, or a list, tuple or
+        set of names); ``None`` means what patchguard asked eventlet for
+        (or ``all`` before any bootstrap).
     :returns: one :class:`PartialPatchWarning` finding per missing patch.
+    :raises ConfigError: (a :class:`ValueError`) on an unknown name or any
+        other type, naming ``expected``, even in an unpatched process.
     """
     from patchguard import _state
     from patchguard._decision import policy as _policy
 
+    # Validated first, whatever the process's state: a bad argument must
+    # not hide until the day the process is patched.
+    asked = None if expected is None else _expected(expected)
     current = _state.state()
     patched = current.patched
     if not patched:
         return []
-    if expected is None:
+    if asked is None:
         wanted = set(current.requested or _policy.DEFAULT_OPTIONS)
     else:
-        wanted = set()
-        for name in expected:
-            wanted |= _expand(name)
+        wanted = asked
     drivers = {"psycopg": "psycopg2", "MySQLdb": "MySQLdb"}
     findings = []
     for option in sorted(wanted - patched):
@@ -307,7 +311,40 @@ _ALIASES = {
 }
 
 
-def _expand(name: str) -> set[str]:
+def _expected(expected: object) -> set[str]:
+    """Validate :func:`check`'s ``expected``: a comma string or a list,
+    tuple or set of names; anything else raises ConfigError naming it."""
+    from patchguard._decision import policy as _policy
+
+    accepted = (
+        f"'all', {', '.join(_policy.OPTIONS)} or "
+        f"{', '.join(sorted(_ALIASES))}, as a comma string or a list, "
+        f"tuple or set of names"
+    )
+    if isinstance(expected, str):
+        names: list[object] = list(expected.split(","))
+    elif isinstance(expected, (list, tuple, set, frozenset)):
+        names = list(expected)
+    else:
+        names = []
+    wanted: set[str] = set()
+    for name in names:
+        found = _expand(name.strip()) if isinstance(name, str) else None
+        if not found:
+            names = []
+            break
+        wanted |= found
+    if not names:
+        from patchguard._errors import ConfigError
+
+        raise ConfigError(
+            f"check(expected={_policy.show(expected)}) is not valid; "
+            f"accepted values: {accepted}"
+        )
+    return wanted
+
+
+def _expand(name: str) -> set[str] | None:
     from patchguard._decision import policy as _policy
 
     if name.lower() == "all":
@@ -316,18 +353,15 @@ def _expand(name: str) -> set[str]:
     for known in _policy.OPTIONS:
         if known.lower() == option.lower():
             return {known}
-    raise ValueError(
-        f"check(expected=...): unknown module {name!r}; accepted: 'all', "
-        f"{', '.join(_policy.OPTIONS)} or {', '.join(sorted(_ALIASES))}"
-    )
+    return None
 
 
-def warn_if_unpatched(modules: Iterable[str]) -> list[Finding]:
+def warn_if_unpatched(modules: Iterable[str] | str) -> list[Finding]:
     """Warn (at the caller's line) for each expected patch not in effect.
 
     :param modules: option or module names, as for :func:`check`.
     :returns: the findings that were emitted.
     """
-    findings = check(list(modules))
+    findings = check(modules)
     emit(findings, _caller_frame())
     return findings

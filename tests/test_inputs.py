@@ -9,13 +9,11 @@ what that argument accepts.
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from patchguard import ConfigError
+from patchguard import ConfigError, warn
 from patchguard._decision import policy as _policy
 from patchguard._decision.policy import decide
 from tests.helpers import ISOLATED, run_isolated
@@ -55,13 +53,8 @@ odd_values = st.one_of(
 )
 
 
-@pytest.fixture(autouse=True)
-def _no_host(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep the test process itself from looking like a host or tool."""
-    for name in ("mod_wsgi", "uwsgi", "debugpy", "pydevd", "_pydevd_bundle"):
-        monkeypatch.delitem(sys.modules, name, raising=False)
-    monkeypatch.setattr(sys, "argv", ["service"])
-    monkeypatch.setattr(sys, "gettrace", lambda: None)
+#: The test process itself must not look like a host, tool or debugger.
+pytestmark = pytest.mark.usefixtures("no_host")
 
 
 def _refused(argument: str, value: object, environ: dict[str, str]) -> str:
@@ -217,3 +210,27 @@ def test_cli_flags_are_validated(args: tuple[str, ...], needle: str) -> None:
     result = run_isolated("-m patchguard", "run", *args, script, timeout=60)
     assert result.returncode == 2, result.stderr
     assert needle in result.stderr
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    value=st.one_of(
+        odd_values,
+        st.text(max_size=30).filter(
+            lambda t: not all(warn._expand(n.strip()) for n in t.split(","))
+        ),
+    )
+)
+def test_check_refuses_odd_expected_values(value: object) -> None:
+    """warn.check(expected=...) refuses what it cannot read, naming the
+    argument, in any process state (never a char-by-char read of a str)."""
+    with pytest.raises(ConfigError) as info:
+        warn.check(value)  # type: ignore[arg-type]
+    message = str(info.value)
+    assert message.startswith("check(expected=")
+    assert "accepted values: 'all', os, select" in message
+
+
+def test_check_accepts_a_comma_string() -> None:
+    """check("thread,socket") means check(["thread", "socket"])."""
+    assert warn.check("thread,socket") == warn.check(["thread", "socket"])
