@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Debian packages the real-host tests need (Apache + headers for mod_wsgi,
-# RabbitMQ, MariaDB for the API benchmark, Debian's own python3 with venv).
-# Installed only when missing, and only as root; otherwise the host tests
-# skip and say why.
+# RabbitMQ, MariaDB for the API benchmark and the watchdog tests, the
+# client headers mysqlclient builds against, Debian's own python3 with
+# venv).  Installed only when missing, and only as root; otherwise the host
+# tests skip and say why.
 set -uo pipefail
-pkgs="apache2 apache2-dev rabbitmq-server mariadb-server python3-venv python3-dev"
+pkgs="apache2 apache2-dev rabbitmq-server mariadb-server default-libmysqlclient-dev pkg-config python3-venv python3-dev"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

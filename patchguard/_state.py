@@ -42,9 +42,32 @@ _OPTION_MODULE = {
 }
 
 
-def _is_green(obj: object) -> bool:
+def _is_green(obj: object, depth: int = 3) -> bool:
+    # A library may wrap a patched function (a timing or retry decorator
+    # assigned back over ``time.sleep``): its ``__module__`` is the
+    # library's, yet calling it still yields.  Look through the wrapper to
+    # what it calls: ``__wrapped__``, ``functools.partial.func``, and the
+    # callables in its closure.
     module = getattr(obj, "__module__", None) or ""
-    return module == "eventlet" or module.startswith("eventlet.")
+    if module == "eventlet" or module.startswith("eventlet."):
+        return True
+    if depth == 0 or obj is None:
+        return False
+    inner = getattr(obj, "__wrapped__", None)
+    if inner is None and type(obj).__name__ == "partial":
+        inner = getattr(obj, "func", None)
+    if inner is not None and inner is not obj:
+        return _is_green(inner, depth - 1)
+    closure = getattr(obj, "__closure__", None)
+    if closure:
+        for cell in closure:
+            try:
+                item = cell.cell_contents
+            except ValueError:  # an empty cell
+                continue
+            if callable(item) and _is_green(item, depth - 1):
+                return True
+    return False
 
 
 def _lookup(dotted: str) -> object:
@@ -120,11 +143,18 @@ class PatchState:
     :ivar site: ``file:line`` of the code that made the decision.
     :ivar thread: the name of the thread that made the decision.
     :ivar early_threads: threads already running when patching happened.
-    :ivar stale_refs: globals still holding objects patching replaced.
+    :ivar stale_refs: module-level places (globals, their containers,
+        classes, defaults, closures) still holding objects patching
+        replaced, and multiprocessing locks/queues, which never go green.
     :ivar late_patches: later ``eventlet.monkey_patch()`` calls.
-    :ivar findings: every finding, as reported by :mod:`patchguard.warn`.
+    :ivar foreign_threads: OS threads that never ran Python when patching
+        happened (faulthandler's watchdog, C library threads): information,
+        never a hazard.
     :ivar allow_eventlet: modules allowed to import eventlet in native
         mode (``PATCHGUARD_ALLOW_EVENTLET``).
+    :ivar findings: every finding, as reported by :mod:`patchguard.warn`;
+        a bare ``eventlet.monkey_patch()`` made outside patchguard is
+        audited the same way and records its findings here too.
     """
 
     def __init__(
@@ -157,7 +187,15 @@ class PatchState:
         self.early_threads: list[Any] = []
         self.stale_refs: list[Any] = []
         self.late_patches: list[Any] = []
+        self.foreign_threads: list[Any] = []
         self.findings: list[Any] = []
+
+    @property
+    def watchdog(self) -> dict[str, int]:
+        """The watchdog's counts: ``stalls`` (every stall, merged repeats
+        included), ``stall_reports`` (distinct reports), ``stuck_tasks``
+        and ``saturated`` (read live)."""
+        return dict(watchdog_counts)
 
     @property
     def patched(self) -> frozenset[str]:
@@ -196,6 +234,49 @@ class PatchState:
             return None
         return str(hook.describe())
 
+    @property
+    def dns(self) -> str:
+        """Which resolver ``socket.getaddrinfo`` uses (read live).
+
+        ``"green"`` when eventlet's resolver (``eventlet.support.greendns``,
+        on unless ``EVENTLET_NO_GREENDNS=yes``) replaced the stdlib's,
+        else ``"system"``: the C resolver, which blocks the hub for the
+        whole lookup in a patched process.
+        """
+        socket = sys.modules.get("socket")
+        if "eventlet" not in sys.modules or socket is None:
+            return "system"
+        module = getattr(socket.getaddrinfo, "__module__", "") or ""
+        return "green" if module.startswith("eventlet.") else "system"
+
+    @property
+    def hub(self) -> str | None:
+        """The eventlet hub in effect (read live), ``None`` when eventlet
+        is not loaded.
+
+        The hub running on this thread if there is one, else what eventlet
+        will pick: ``EVENTLET_HUB`` or its default (epolls on Linux).
+        """
+        hubs = sys.modules.get("eventlet.hubs")
+        if hubs is None:
+            return None
+        local = getattr(hubs, "_threadlocal", None)
+        hub = getattr(local, "hub", None)
+        if hub is not None:
+            return str(type(hub).__module__)
+        chosen = getattr(local, "Hub", None)
+        if chosen is not None:
+            return str(chosen.__module__)
+        import os
+
+        named = os.environ.get("EVENTLET_HUB", "").strip()
+        if named:
+            return named if "." in named else f"eventlet.hubs.{named}"
+        try:
+            return str(hubs.get_default_hub().__name__)
+        except Exception:  # noqa: BLE001 - eventlet's HubError
+            return None
+
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-serialisable snapshot.
 
@@ -217,8 +298,12 @@ class PatchState:
             "thread": self.thread,
             "early_threads": [_plain(t) for t in self.early_threads],
             "stale_refs": [_plain(r) for r in self.stale_refs],
+            "foreign_threads": [_plain(t) for t in self.foreign_threads],
+            "dns": self.dns,
+            "hub": self.hub,
             "late_patches": [_plain(c) for c in self.late_patches],
             "findings": [_plain(f) for f in self.findings],
+            "watchdog": self.watchdog,
             "oslo_backend": self.oslo_backend,
             "eventlet_imported_by": self.eventlet_imported_by,
             "allow_eventlet": sorted(self.allow_eventlet),
@@ -228,7 +313,8 @@ class PatchState:
         return (
             f"PatchState(mode={self.mode!r}, "
             f"patched={sorted(self.patched)!r}, "
-            f"decided_by={self.decided_by!r})"
+            f"decided_by={self.decided_by!r}, "
+            f"findings={len(self.findings)})"
         )
 
 
@@ -276,6 +362,16 @@ def on_hub_thread() -> bool:
     return getattr(local, "hub", None) is not None
 
 
+#: What the watchdog found so far, process-wide (it may run before and
+#: across a bootstrap, so it is not per PatchState); private, written only
+#: by :mod:`patchguard._watchdog.monitor`.
+watchdog_counts = {
+    "stalls": 0,
+    "stall_reports": 0,
+    "stuck_tasks": 0,
+    "saturated": 0,
+}
+
 #: The recorded state (private).
 _current = PatchState()
 
@@ -289,6 +385,32 @@ def state() -> PatchState:
     :returns: the current state.
     """
     return _current
+
+
+def effective_mode(current: PatchState) -> tuple[str, str]:
+    """Return the mode the process is really in, and why.
+
+    patchguard's own decision when it made one; otherwise what the process
+    shows: ``eventlet`` once anything patched it (a suite's own
+    ``tests/__init__.py``), else ``native``.
+
+    :param current: the recorded state.
+    :returns: ``(mode, explanation)``.
+    """
+    if current.mode != "unset":
+        return current.mode, f"decided_by={current.decided_by}"
+    # A project that decided for itself (nova's monkey_patch.py selecting
+    # oslo.service's backend) has a mode too.
+    hook = sys.modules.get("patchguard._hooks.oslo_backend")
+    project = hook.project_decision() if hook is not None else None
+    if project is not None:
+        return str(project["mode"]), str(project["text"])
+    if current.patched:
+        return "eventlet", (
+            f"not bootstrapped, but {current.decided_by or 'eventlet'} "
+            f"patched it" + (f" at {current.site}" if current.site else "")
+        )
+    return "native", "not bootstrapped, nothing patched"
 
 
 def record(new: PatchState) -> None:

@@ -21,24 +21,168 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 # named ``<frozen importlib._bootstrap>``), patchguard itself, and the
 # wrappers eventlet calls go through.
 _SKIP_PREFIXES = ("<frozen importlib", "<frozen runpy")
+#: the test runner calls the plugin's bootstrap: never "the user" either
+#: (a strict report naming ``pluggy/_callers.py`` blames nobody).
+_RUNNERS = ("_pytest", "pytest", "pluggy")
+_STDLIB_DIR = os.path.dirname(os.path.abspath(os.__file__)) + os.sep
+_LIBRARY_MARKS = (
+    os.sep + "site-packages" + os.sep,
+    os.sep + "dist-packages" + os.sep,
+)
+#: what a frame is, for :func:`culprit`.
+INTERNAL, PLATFORM, LIBRARY, USER = 0, 1, 2, 3
 
+#: what is running patchguard when no user frame exists (the pytest
+#: plugin sets ``"pytest --patchguard-bootstrap"`` while it bootstraps).
+entry: str | None = None
 
 #: filename → is it internal?  Bounded by the number of source files.
 _internal_cache: dict[str, bool] = {}
+#: filename → INTERNAL/PLATFORM/LIBRARY/USER.
+_kind_cache: dict[str, int] = {}
+
+
+def _runner_dirs() -> tuple[str, ...]:
+    dirs = []
+    for name in _RUNNERS:
+        module = sys.modules.get(name)
+        path = getattr(module, "__file__", None)
+        if path:
+            dirs.append(os.path.dirname(os.path.abspath(path)) + os.sep)
+    return tuple(dirs)
 
 
 def is_internal(filename: str) -> bool:
     """Return True for frames that are never "the user" (cached)."""
     known = _internal_cache.get(filename)
     if known is None:
-        known = (
-            filename.startswith(_SKIP_PREFIXES)
-            or os.path.abspath(filename).startswith(_PACKAGE_DIR)
-            # wrapt's pure-Python wrappers add a frame of their own.
-            or os.sep + "wrapt" + os.sep in filename
-        )
+        if filename.startswith(_SKIP_PREFIXES):
+            known = True
+        else:
+            path = os.path.abspath(filename)
+            known = (
+                path.startswith(_PACKAGE_DIR)
+                # wrapt's pure-Python wrappers add a frame of their own.
+                or os.sep + "wrapt" + os.sep in filename
+                or path.startswith(_runner_dirs())
+            )
         _internal_cache[filename] = known
     return known
+
+
+def kind(filename: str) -> int:
+    """Classify a frame's file for :func:`culprit` (cached).
+
+    :param filename: a code object's ``co_filename``.
+    :returns: :data:`INTERNAL` (patchguard, import machinery, the test
+        runner), :data:`PLATFORM` (the standard library, eventlet,
+        greenlet: they act for someone else), :data:`LIBRARY` (an
+        installed distribution under ``site-packages``) or :data:`USER`.
+    """
+    known = _kind_cache.get(filename)
+    if known is not None:
+        return known
+    if is_internal(filename):
+        known = INTERNAL
+    elif filename.startswith("<") or any(
+        os.sep + top + os.sep in filename for top in ("eventlet", "greenlet")
+    ):
+        known = PLATFORM
+    elif any(mark in filename for mark in _LIBRARY_MARKS):
+        known = LIBRARY
+    elif os.path.abspath(filename).startswith(_STDLIB_DIR):
+        known = PLATFORM
+    else:
+        known = USER
+    _kind_cache[filename] = known
+    return known
+
+
+#: ``(user file, user line, library file or None, library line)``.
+Culprit = tuple[str, int, "str | None", int]
+
+
+def culprit_frames(
+    frame: FrameType | None,
+) -> tuple[FrameType | None, FrameType | None]:
+    """Return ``(user frame, library frame)`` for :func:`culprit`.
+
+    :param frame: the innermost frame to consider.
+    :returns: the user's frame (or the library's when no user frame is
+        on the stack) and the library frame that acted for it, if any.
+    """
+    library: FrameType | None = None
+    while frame is not None:
+        found = kind(frame.f_code.co_filename)
+        if found == USER:
+            return frame, library
+        if found == LIBRARY and library is None:
+            library = frame
+        frame = frame.f_back
+    return library, None
+
+
+def culprit(frame: FrameType | None) -> Culprit | None:
+    """Find who did it: the user's frame and the library frame inside it.
+
+    Walks outward from ``frame`` past patchguard, the standard library and
+    eventlet.  The first frame left is the one that acted; when it belongs
+    to an installed library, the walk goes on to the user's frame that
+    called into it (``app/db.py:6`` via ``pymongo/periodic_executor.py``).
+    Cheap on purpose (thread starts call it): verdicts are cached per file
+    and nothing is formatted until :func:`describe` is called.
+
+    :param frame: the innermost frame to consider.
+    :returns: the raw culprit, or ``None`` when no frame qualifies.
+    """
+    user, library = culprit_frames(frame)
+    if user is None:
+        return None
+    if library is None:
+        return (user.f_code.co_filename, user.f_lineno, None, 0)
+    return (
+        user.f_code.co_filename,
+        user.f_lineno,
+        library.f_code.co_filename,
+        library.f_lineno,
+    )
+
+
+def short_path(filename: str) -> str:
+    """Return a library file relative to its ``site-packages`` directory.
+
+    :param filename: an absolute or relative file name.
+    :returns: e.g. ``pymongo/periodic_executor.py``; other files unchanged.
+    """
+    for mark in _LIBRARY_MARKS:
+        at = filename.rfind(mark)
+        if at >= 0:
+            return filename[at + len(mark) :]
+    return filename
+
+
+def describe(found: Culprit | None) -> str | None:
+    """Format a :func:`culprit` as ``file:line (via lib/file.py:line)``.
+
+    :param found: the raw culprit, or ``None``.
+    :returns: the text, or ``None`` for ``None``.
+    """
+    if found is None:
+        return None
+    user_file, user_line, lib_file, lib_line = found
+    text = f"{short_path(user_file)}:{user_line}"
+    if lib_file is not None:
+        text += f" (via {short_path(lib_file)}:{lib_line})"
+    return text
+
+
+def caller_site(depth: int = 1) -> str | None:
+    """Return :func:`describe` of the caller's culprit.
+
+    :param depth: frames to go up from the caller of this function.
+    :returns: ``file:line (via ...)``, or ``None``.
+    """
+    return describe(culprit(sys._getframe(depth + 1)))
 
 
 def user_frame(skip_also: tuple[str, ...] = ()) -> FrameType | None:
@@ -65,7 +209,7 @@ def user_site(skip_also: tuple[str, ...] = ()) -> str:
     """
     frame = user_frame(skip_also)
     if frame is None:
-        return "<unknown>"
+        return entry or "<unknown>"
     return f"{frame.f_code.co_filename}:{frame.f_lineno}"
 
 

@@ -17,6 +17,12 @@
 ``check [--json] (-m MODULE | SCRIPT)``
     import the target exactly as the service starts, *without*
     bootstrapping first, and report every finding about that start-up.
+``scan PATH... [--json] [--baseline FILE] [--exclude GLOB]``
+    classify the eventlet uses in source trees
+    (:mod:`patchguard.scan.command`).
+``parity [--project NAME] -- COMMAND...``
+    run a test command once per mode and compare the outcomes
+    (:mod:`patchguard._parity.command`).
 
 Exit status: 0 clean, 1 when ``check`` found a hazard, 2 on usage or
 configuration errors.
@@ -40,6 +46,8 @@ usage: patchguard report [--json]
        patchguard run --watch (-m MODULE | SCRIPT) [ARGS...]
        patchguard check [--json] (-m MODULE | SCRIPT)
        patchguard check [--json] --spawn MODULE:ATTR
+       patchguard scan PATH... [--json] [--baseline FILE] [--exclude GLOB]
+       patchguard parity [--project NAME] -- COMMAND...
 """
 EXIT_OK, EXIT_HAZARD, EXIT_USAGE = 0, 1, 2
 #: run name for scripts under ``check``: their ``__main__`` block must not
@@ -205,6 +213,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _spawn_check.main(rest)
             opts, target = _parse(rest, ("--json",), ())
             return _check.main(target, as_json="--json" in opts)
+        if verb == "scan":
+            from patchguard.scan import command as _scan
+
+            return _scan.main(rest)
+        if verb == "parity":
+            from patchguard._parity import command as _parity
+
+            return _parity.main(rest)
         raise UsageError(f"unknown command {verb!r}")
     except UsageError as exc:
         sys.stderr.write(f"patchguard: {exc}\n{USAGE}")

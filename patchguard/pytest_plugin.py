@@ -20,6 +20,11 @@ It never patches and never imports eventlet unless asked to:
 ``--patchguard-mode={eventlet,native}``
     set ``PATCHGUARD_MODE`` (the command line wins over the environment)
     and bootstrap as above: run the same suite once per mode.
+``--patchguard-modes=eventlet,native``
+    run the suite once per mode, each in a fresh interpreter, and print
+    the tests whose outcome differs (exit status 1 when one does, unless
+    marked ``@pytest.mark.patchguard_mode_specific``); see
+    :mod:`patchguard._parity.pytest_modes`.
 ``--patchguard-expect={eventlet,native,any}``
     (env ``PATCHGUARD_EXPECT``, ini ``patchguard_expect``; command line >
     env > ini > ``any``): once collection has imported every conftest and
@@ -43,6 +48,8 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Generator
+from typing import Any
 
 import pytest
 
@@ -62,6 +69,8 @@ EXPECTS = ("eventlet", "native", "any")
 MODES = ("eventlet", "native")
 #: marker → the mode it needs.
 MARKERS = {"eventlet_only": "eventlet", "native_only": "native"}
+#: the marker running a test under :func:`patchguard.watchdog.no_stall`.
+NO_STALL = "patchguard_no_stall"
 #: Seconds a test's threads get to finish after its teardown before they
 #: count as leaked (a stopped-but-not-joined thread needs a moment).
 LEAK_GRACE = 0.5
@@ -113,6 +122,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="run the suite in this mode: sets PATCHGUARD_MODE and implies "
         "--patchguard-bootstrap",
+    )
+    group.addoption(
+        "--patchguard-modes",
+        default=None,
+        metavar="MODES",
+        help="run the suite once per mode (e.g. eventlet,native), each in "
+        "a fresh interpreter, and report tests whose outcome differs",
     )
     group.addoption(
         "--patchguard-strict",
@@ -189,7 +205,17 @@ def _resolve(config: pytest.Config, options: object) -> Settings:
     )
 
 
-def _bootstrap() -> None:
+def _bootstrap(config: pytest.Config) -> None:
+    from patchguard import _where
+
+    settings = config.stash[_SETTINGS]
+    # No frame of the suite's is on the stack here, and pytest's or
+    # pluggy's are never the culprit: name the option that asked.
+    _where.entry = (
+        f"pytest --patchguard-mode={settings.mode}"
+        if settings.mode
+        else "pytest --patchguard-bootstrap"
+    )
     try:
         # Exactly what a suite's ``tests/__init__.py`` would do, so a suite
         # that also imports it gets the same, already recorded, decision.
@@ -202,6 +228,8 @@ def _bootstrap() -> None:
             f"patchguard: {type(exc).__name__} (an error under the warning "
             f"filters): {exc}"
         ) from exc
+    finally:
+        _where.entry = None
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -215,10 +243,35 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     """
     settings = _resolve(early_config, early_config.known_args_namespace)
     early_config.stash[_SETTINGS] = settings
+    if _modes(early_config.known_args_namespace):
+        return  # the children decide their modes; this process runs none
     if settings.mode is not None:
         os.environ[_policy.MODE_VAR] = settings.mode
     if settings.bootstrap:
-        _bootstrap()
+        _bootstrap(early_config)
+
+
+def _modes(options: object) -> str | None:
+    value = getattr(options, "patchguard_modes", None)
+    if value is None:
+        return None
+    from patchguard import _parity
+
+    return None if _parity.is_child() else str(value)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    """With ``--patchguard-modes``, run one child pytest per mode instead."""
+    value = _modes(config.option)
+    if value is None:
+        return None
+    from patchguard._parity import pytest_modes
+
+    try:
+        return pytest_modes.run(config, value)
+    except ConfigError as exc:
+        raise pytest.UsageError(f"patchguard: {exc}") from exc
 
 
 def _settings(config: pytest.Config) -> Settings:
@@ -239,8 +292,45 @@ def pytest_configure(config: pytest.Config) -> None:
             f"{name}: run only when the process is in {mode} mode "
             f"(skipped, with the reason, otherwise)",
         )
+    config.addinivalue_line(
+        "markers",
+        f"{NO_STALL}(threshold=0.1): fail the test when the eventlet hub "
+        f"stalls for longer than threshold seconds in its body "
+        f"(patchguard.watchdog.no_stall)",
+    )
+    config.addinivalue_line(
+        "markers",
+        "patchguard_mode_specific: the outcome may differ between modes "
+        "(--patchguard-modes reports it but does not fail the run)",
+    )
     if _settings(config).strict:
         config.pluginmanager.register(LeakWatch(), "patchguard-leakwatch")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, None]:
+    """Run a ``patchguard_no_stall`` test's body under ``no_stall``.
+
+    The test fails with :class:`patchguard.watchdog.StallError`, whose
+    message is the stall report.
+    """
+    mark = item.get_closest_marker(NO_STALL)
+    if mark is None:
+        yield
+        return
+    from patchguard import watchdog
+
+    threshold = mark.kwargs.get(
+        "threshold", mark.args[0] if mark.args else 0.1
+    )
+    scope = watchdog.no_stall(threshold)
+    scope.__enter__()
+    outcome = yield
+    try:
+        scope.__exit__(None, None, None)
+    except watchdog.StallError as exc:
+        if outcome.excinfo is None:
+            outcome.force_exception(exc)
 
 
 def header(current: _state.PatchState) -> str:
@@ -256,21 +346,22 @@ def header(current: _state.PatchState) -> str:
     return f"{_log.line(current)} {findings}"
 
 
+def _settled() -> _state.PatchState:
+    from patchguard._detectors import audit as _audit
+
+    current = _state.state()
+    _audit.settle(current)
+    return current
+
+
 def pytest_report_collectionfinish() -> list[str]:
     """Show the state the tests will run in, once every module is imported.
 
     The session header would be too early: a ``tests/__init__.py`` that
-    bootstraps is imported during collection.
+    bootstraps (or calls ``eventlet.monkey_patch()``) is imported during
+    collection.
     """
-    return [header(_state.state())]
-
-
-def _effective_mode(current: _state.PatchState) -> tuple[str, str]:
-    if current.mode != "unset":
-        return current.mode, f"decided_by={current.decided_by}"
-    if current.patched:
-        return "eventlet", "not bootstrapped, but eventlet patched it"
-    return "native", "not bootstrapped, nothing patched"
+    return [header(_settled())]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -279,6 +370,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     Collection is over, so the mode is final; one pass over the items
     costs less than a check in every test's setup.
     """
+    from patchguard import _parity
+
+    if _parity.is_child():
+        from patchguard._parity import pytest_modes
+
+        for item in items:
+            pytest_modes.mark_mode_specific(item)
     effective: tuple[str, str] | None = None
     for item in items:
         for mark in item.iter_markers():
@@ -286,7 +384,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             if needed is None:
                 continue
             if effective is None:
-                effective = _effective_mode(_state.state())
+                effective = _state.effective_mode(_state.state())
             mode, why = effective
             if mode != needed:
                 item.add_marker(
@@ -298,55 +396,53 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def _early_report(current: _state.PatchState) -> str:
+    if current.mode == "unset":
+        who = f"the bare eventlet.monkey_patch() at {current.site}"
+    else:
+        who = f"the bootstrap at {current.site}"
     lines = [
-        f"patchguard: strict: the bootstrap at {current.site} found "
-        f"{len(current.early_threads)} early thread(s) and "
+        f"patchguard: strict: {who} found {len(current.findings)} "
+        f"finding(s), {len(current.early_threads)} early thread(s) and "
         f"{len(current.stale_refs)} stale reference(s); no test was run."
     ]
-    kinds = (warn.EarlyThreadWarning, warn.StaleReferenceWarning)
     for finding in current.findings:
-        if finding.category in kinds:
-            lines.append(f"  {finding.category.__name__}: {finding.message}")
+        lines.append(f"  {finding.category.__name__}: {finding.message}")
     return "\n".join(lines)
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Stop before the first test on a mode mismatch or, in strict mode,
-    on early threads or stale references (exit status 4).
+    on any finding (exit status 4).
 
     Collection has imported every conftest and test module (and so any
-    ``tests/__init__.py`` bootstrap) by now, and no test has run.  It runs
-    after the terminal reporter's own implementation, so the header line
-    is already printed.  After collection errors pytest stops by itself
-    and their report is the one to read: nothing is checked then.
+    ``tests/__init__.py`` bootstrap or bare ``eventlet.monkey_patch()``)
+    by now, and no test has run.  It runs after the terminal reporter's
+    own implementation, so the header line is already printed.  After
+    collection errors pytest stops by itself and their report is the one
+    to read: nothing is checked then.  The mode judged is the process's
+    actual one (:func:`patchguard._state.effective_mode`): a suite patched
+    by its own ``tests/__init__.py`` is in eventlet mode.
     """
     if session.testsfailed:
         return
     settings = _settings(session.config)
-    current = _state.state()
-    mode, decided_by = current.mode, current.decided_by
-    project = None
-    if mode == "unset":
-        # A project that decided for itself (nova's monkey_patch.py
-        # selecting oslo.service's backend) has a mode too.
-        from patchguard._hooks import oslo_backend as _oslo_backend
-
-        project = _oslo_backend.project_decision()
-        if project is not None:
-            mode, decided_by = project["mode"], project["text"]
+    current = _settled()
+    mode, why = _state.effective_mode(current)
     if settings.expect != "any" and mode != settings.expect:
         hint = ""
-        if mode == "unset":
+        if current.mode == "unset" and not current.patched:
             hint = (
                 "; nothing imported patchguard.bootstrap: import it first "
                 "in tests/__init__.py or pass --patchguard-bootstrap"
             )
         raise pytest.UsageError(
             f"patchguard: expected {settings.expect} mode, found "
-            f"{mode} (decided_by={decided_by}){hint}"
+            f"{mode} ({why}){hint}"
         )
-    if settings.strict and (current.early_threads or current.stale_refs):
+    if settings.strict and (
+        current.findings or current.early_threads or current.stale_refs
+    ):
         raise pytest.UsageError(_early_report(current))
 
 

@@ -420,12 +420,9 @@ def native_thread(
     from patchguard import _where
     from patchguard._hooks import threadwatch as _threadwatch
 
-    caller = _where.user_frame()
-    if caller is not None:
-        thread.__dict__[_threadwatch.SITE_ATTR] = (
-            caller.f_code.co_filename,
-            caller.f_lineno,
-        )
+    found = _where.culprit(sys._getframe(1))
+    if found is not None:
+        thread.__dict__[_threadwatch.SITE_ATTR] = found
     if name is None:
         # threading names it after ``run``; name it after the target.
         label = getattr(target, "__name__", None)

@@ -15,6 +15,8 @@ from __future__ import annotations
 import sys
 import warnings
 
+from patchguard._record import Record
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -30,7 +32,9 @@ class EarlyThreadWarning(PatchGuardWarning):
 
 
 class StaleReferenceWarning(PatchGuardWarning):
-    """A module still holds an object that patching replaced."""
+    """A module holds a native object that blocks the hub: one patching
+    replaced (``from time import sleep`` before patching), or one patching
+    cannot make green (a ``multiprocessing`` lock or queue)."""
 
 
 class LatePatchWarning(PatchGuardWarning):
@@ -153,7 +157,7 @@ def honour_warnoptions(options: Iterable[str]) -> list[str]:
     return problems
 
 
-class Finding:
+class Finding(Record):
     """One hazard: what is wrong, who is to blame, where, and the fix.
 
     :ivar category: the warning class it becomes.
@@ -184,8 +188,10 @@ class Finding:
             "location": self.location,
         }
 
-    def __repr__(self) -> str:
-        return f"Finding({self.category.__name__}, {self.message!r})"
+    def describe(self) -> str:
+        """Return ``Category [file:line]: message``."""
+        where = f" [{self.location}]" if self.location else ""
+        return f"{self.category.__name__}{where}: {self.message}"
 
 
 def emit(findings: Iterable[Finding], frame: FrameType | None) -> None:

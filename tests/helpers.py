@@ -31,6 +31,20 @@ _SCRUB = (
 )
 
 
+def scrub_env(monkeypatch: Any) -> None:
+    """Drop patchguard's (and pytest's) switches from this process's
+    environment, for a pytester subprocess run that must decide its own
+    mode.
+
+    :param monkeypatch: the test's ``pytest.MonkeyPatch``.
+    """
+    for name in list(os.environ):
+        if name.startswith(_SCRUB):
+            monkeypatch.delenv(name)
+    # eventlet's import-time deprecation banner is noise on stderr.
+    monkeypatch.setenv("EVENTLET_TESTS", "1")
+
+
 @dataclass
 class Result:
     """What an isolated run produced."""

@@ -140,11 +140,27 @@ def test_check_legacy_entry_point_lists_hazards() -> None:
 
 
 def test_check_no_decision_is_a_hazard() -> None:
-    """An entry point that never decides is reported (exit 1)."""
-    result = cli("check", "no_decision.py")
+    """An entry point that imports eventlet but never decides is reported
+    (exit 1)."""
+    result = cli("check", "eventlet_undecided.py")
     assert result.returncode == 1
     assert "never decides how it is patched" in result.stdout
     assert "decision    no patching decision" in result.stdout
+
+
+def test_check_never_imports_eventlet_is_native() -> None:
+    """A script that never imports eventlet is a native process: check
+    says so and exits 0, in text and JSON."""
+    result = cli("check", "no_decision.py")
+    assert result.returncode == 0, result.stdout
+    assert (
+        "decision    mode native (eventlet never imported)" in result.stdout
+    )
+    data = cli("check", "--json", "no_decision.py")
+    assert data.returncode == 0
+    report = json.loads(data.stdout)
+    assert report["decision"]["kind"] == "native"
+    assert report["findings"] == []
 
 
 def test_check_human_report() -> None:

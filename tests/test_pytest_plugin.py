@@ -6,27 +6,17 @@ patching in this process would leak into every test after it.
 
 from __future__ import annotations
 
-import os
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import scrub_env
+
 pytest_plugins = ["pytester"]
 pytestmark = pytest.mark.isolated
 
-#: variables that would let the outer environment decide an inner run.
-_SCRUB = (
-    "PATCHGUARD_",
-    "DISABLE_EVENTLET_PATCHING",
-    "OS_",
-    "PYTEST_ADDOPTS",
-    "PYTEST_PLUGINS",
-    "PYTEST_CURRENT_TEST",
-    "DEBUGPY_RUNNING",
-    "PYCHARM_HOSTED",
-)
 MISMATCH = (
     "ERROR: patchguard: expected {expect} mode, found {found} "
     "(decided_by=PATCHGUARD_MODE)"
@@ -44,11 +34,7 @@ Runner = Callable[..., pytest.RunResult]
 @pytest.fixture
 def run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Runner:
     """Run pytest in a subprocess with a scrubbed environment."""
-    for name in list(os.environ):
-        if name.startswith(_SCRUB):
-            monkeypatch.delenv(name)
-    # eventlet's import-time deprecation banner is noise on stderr.
-    monkeypatch.setenv("EVENTLET_TESTS", "1")
+    scrub_env(monkeypatch)
 
     def run(*args: str, **env: str) -> pytest.RunResult:
         for name, value in env.items():
@@ -291,15 +277,130 @@ def test_expect_precedence(
 def test_expect_without_bootstrap_says_how(
     pytester: pytest.Pytester, run: Runner
 ) -> None:
-    """Expecting a mode when nothing bootstrapped names the fix."""
+    """Expecting eventlet when nothing bootstrapped or patched: the process
+    is native, and the message names the fix."""
     pytester.makepyfile(RAN)
-    result = run("--patchguard-expect=native")
+    result = run("--patchguard-expect=eventlet")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert _stderr_lines(result) == [
-        "ERROR: patchguard: expected native mode, found unset "
-        "(decided_by=None); nothing imported patchguard.bootstrap: import "
-        "it first in tests/__init__.py or pass --patchguard-bootstrap"
+        "ERROR: patchguard: expected eventlet mode, found native "
+        "(not bootstrapped, nothing patched); nothing imported "
+        "patchguard.bootstrap: import it first in tests/__init__.py or pass "
+        "--patchguard-bootstrap"
     ]
+    assert not (pytester.path / "ran.txt").exists()
+
+
+def test_expect_judges_a_suite_patched_by_its_own_init(
+    pytester: pytest.Pytester, run: Runner
+) -> None:
+    """A suite whose tests/__init__.py calls eventlet.monkey_patch() (as
+    nova's and cinder's do) is in eventlet mode for --patchguard-expect."""
+    tests = pytester.mkpydir("tests")
+    _write(tests / "__init__.py", "import eventlet\neventlet.monkey_patch()")
+    _write(tests / "test_runs.py", RAN)
+    result = run("--patchguard-expect=eventlet", "tests")
+    result.stdout.fnmatch_lines(
+        ["patchguard: mode=unset patched=*thread* "
+         "decided_by=eventlet.monkey_patch findings=0"]
+    )
+    result.assert_outcomes(passed=1)
+    native = run("--patchguard-expect=native", "tests")
+    assert native.ret == pytest.ExitCode.USAGE_ERROR
+    native.stderr.fnmatch_lines(
+        [
+            "ERROR: patchguard: expected native mode, found eventlet (not "
+            "bootstrapped, but eventlet.monkey_patch patched it at "
+            "*__init__.py:2)"
+        ]
+    )
+
+
+BARE_CONFTEST = """
+import threading_lib
+"""
+THREADING_LIB = """
+import threading, time
+threading.Thread(
+    target=time.sleep, args=(60,), name="conftest-thread", daemon=True
+).start()
+"""
+BARE_TEST = """
+import eventlet
+eventlet.monkey_patch()
+
+def test_runs():
+    open("ran.txt", "w").close()
+"""
+
+
+@pytest.mark.parametrize("strict", [True, False])
+def test_bare_monkey_patch_findings_reach_header_and_strict(
+    pytester: pytest.Pytester, run: Runner, strict: bool
+) -> None:
+    """A conftest starts a thread, a test module calls monkey_patch(): the
+    header counts the findings; strict exits 4 naming the call's line."""
+    pytester.makepyfile(threading_lib=THREADING_LIB)
+    pytester.makeconftest(BARE_CONFTEST)
+    pytester.makepyfile(test_bare=BARE_TEST)
+    args = ["--patchguard-strict"] if strict else []
+    result = run(*args, "-W", "ignore::RuntimeWarning")
+    result.stdout.fnmatch_lines(
+        [
+            "patchguard: mode=unset * decided_by=eventlet.monkey_patch "
+            "findings=1 (EarlyThreadWarning)"
+        ]
+    )
+    ran = (pytester.path / "ran.txt").exists()
+    if strict:
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+        site = f"test_bare.py:{_lineno(BARE_TEST, 'monkey_patch()')}"
+        result.stderr.fnmatch_lines(
+            [
+                "ERROR: patchguard: strict: the bare eventlet.monkey_patch() "
+                f"at *{site} found 1 finding(s)*",
+                "  EarlyThreadWarning: *'conftest-thread'*",
+            ]
+        )
+        assert not ran
+    else:
+        assert result.ret == pytest.ExitCode.OK
+        assert ran
+
+
+EARLY_PLUGIN = """
+import threading, time
+threading.Thread(
+    target=time.sleep, args=(60,), name="plugin-thread", daemon=True
+).start()
+"""
+
+
+def test_strict_culprit_is_never_pytest_or_pluggy(
+    pytester: pytest.Pytester, run: Runner
+) -> None:
+    """When the plugin bootstraps, the strict report names the option, not
+    a pytest or pluggy frame."""
+    pytester.makepyfile(earlyplugin=EARLY_PLUGIN)
+    pytester.makepyfile(RAN)
+    result = run(
+        "-p",
+        "earlyplugin",
+        "--patchguard-mode=eventlet",
+        "--patchguard-strict",
+        "-W",
+        "ignore::RuntimeWarning",
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: patchguard: strict: the bootstrap at pytest "
+            "--patchguard-mode=eventlet found *",
+        ]
+    )
+    text = result.stderr.str()
+    assert "pluggy" not in text
+    assert "_pytest" not in text
     assert not (pytester.path / "ran.txt").exists()
 
 
@@ -405,8 +506,8 @@ def test_strict_stops_on_early_threads(
         result.stderr.fnmatch_lines(
             [
                 f"ERROR: patchguard: strict: the bootstrap at *{bootstrap} "
-                "found 1 early thread(s) and 1 stale reference(s); no test "
-                "was run.",
+                "found 2 finding(s), 1 early thread(s) and 1 stale "
+                "reference(s); no test was run.",
                 f"  EarlyThreadWarning: *'early-bird'*started at *{site})*",
                 "  StaleReferenceWarning: *tests.sleep -> time.sleep*",
             ]
@@ -580,6 +681,6 @@ def test_expect_accepts_a_project_decision(
     (line,) = _stderr_lines(result)
     assert line.startswith(
         "ERROR: patchguard: expected eventlet mode, found native "
-        "(decided_by=native, decided by "
+        "(native, decided by "
     )
     assert "(oslo.service THREADING)" in line

@@ -58,6 +58,13 @@ def _decision() -> dict[str, Any]:
     project = _oslo_backend.project_decision()
     if project is not None:
         return project
+    if "eventlet" not in sys.modules:
+        # Nothing can be green without eventlet: a native process.
+        return {
+            "kind": "native",
+            "site": None,
+            "text": "mode native (eventlet never imported)",
+        }
     return {"kind": "none", "site": None, "text": "no patching decision"}
 
 
@@ -66,7 +73,11 @@ def _findings(
     captured: list[warnings.WarningMessage],
     error: BaseException | None,
 ) -> list[warn.Finding]:
+    from patchguard._detectors import audit as _audit
+
     current = _state.state()
+    # One list for every surface: the bare call's audit is already in it.
+    _audit.settle(current)
     found = list(current.findings)
     if current.mode == "unset":
         # Nobody told patchguard the mode: judge oslo.service's backend
@@ -88,7 +99,6 @@ def _findings(
                     call.site,
                 )
             )
-            found.extend(call.findings)
     if decision["kind"] == "none" and error is None:
         found.append(
             warn.Finding(

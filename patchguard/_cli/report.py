@@ -27,6 +27,12 @@ def render(current: PatchState, extra: Iterable[Finding] = ()) -> str:
         f"tool        {current.tool or '-'}",
         f"debugger    {current.debugger or '-'}",
         f"decided at  {current.site or '-'} (thread {current.thread or '-'})",
+        f"dns         {current.dns}",
+        f"hub         {current.hub or '-'}",
+    ]
+    for foreign in current.foreign_threads:
+        lines.append(f"information {foreign}")
+    lines += [
         "modules",
     ]
     for name, how in sorted(current.modules.items()):

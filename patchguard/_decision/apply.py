@@ -254,15 +254,20 @@ def _apply_locked(
         new.findings.extend(_stray_findings(decision, str(new.site)))
         # Read before patching: still the real OS thread ident.
         new.hub_thread = _state.real_thread_ident()
+        # What a bare monkey_patch() before us found stays true (and was
+        # already warned about at its line): carry it over.
+        new.early_threads = list(current.early_threads)
+        new.stale_refs = list(current.stale_refs)
+        new.foreign_threads = list(current.foreign_threads)
+        earlier = list(current.findings)
         if decision.mode == "eventlet":
             from patchguard import warn
             from patchguard._detectors import audit as _audit
-
-            plan = _audit.before_patch(new)
             from patchguard._hooks import eventlet as _eventlet
 
-            _eventlet.patch(decision.options)
-            _audit.after_patch(new, plan)
+            _audit.run(new, lambda: _eventlet.patch(decision.options))
+            new.early_threads = current.early_threads + new.early_threads
+            new.stale_refs = list(current.stale_refs) + new.stale_refs
             for call in _earlier_calls():
                 new.findings.append(
                     warn.Finding(
@@ -277,9 +282,6 @@ def _apply_locked(
             from patchguard._hooks import logging_locks as _logging_locks
 
             _logging_locks.install()
-            from patchguard._detectors import advice as _advice
-
-            new.findings.extend(_advice.findings(new))
             _oslo_backend.select("eventlet")
         elif decision.debugger is not None and (
             decision.decided_by.startswith("debugger:")
@@ -293,9 +295,24 @@ def _apply_locked(
         if decision.mode == "native":
             _native_after_record(new)
         new.findings.extend(_oslo_backend.findings(new.mode))
+        # Only what this decision found is warned about here; what a bare
+        # call found before it was warned at that call's line.
+        seen = {e.message for e in earlier}
+        fresh = [f for f in new.findings if f.message not in seen]
+        new.findings[:] = earlier + fresh
     _log.decision(new)
-    if new.findings:
+    if decision.watchdog is not None:
+        # After patching and recording: the watchdog needs the hub (and
+        # the mode) to know what to watch.  Not armed: the imports that
+        # follow a bootstrap, before the hub first runs, are no stall.
+        from patchguard._watchdog import monitor as _watchdog
+
+        if _watchdog.current is None:
+            _watchdog.start(
+                decision.watchdog, decision.watchdog_task, armed=False
+            )
+    if fresh:
         from patchguard import warn
 
-        warn.emit(new.findings, _where.user_frame())
+        warn.emit(fresh, _where.user_frame())
     return new

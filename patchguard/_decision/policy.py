@@ -26,7 +26,10 @@ from patchguard._decision import hosts as _hosts
 from patchguard._decision.values import (
     ALLOW_EVENTLET_VAR,
     DEFAULT_OPTIONS,
+    DEFAULT_TASK_THRESHOLD,
     FALSE_VALUES,
+    HUB_VAR,
+    HUBS,
     LEGACY_VAR,
     MODE_VAR,
     MODES,
@@ -39,13 +42,17 @@ from patchguard._decision.values import (
     STDLIB_OPTIONS,
     STRICT_VAR,
     TRUE_VALUES,
+    WATCHDOG_TASK_VAR,
+    WATCHDOG_VAR,
     _accepted,
     _bad,
     parse_allow,
     parse_flag,
+    parse_hub,
     parse_mode,
     parse_patch,
     parse_project,
+    parse_seconds,
     project_var,
     show,
 )
@@ -68,6 +75,13 @@ __all__ = [
     "STDLIB_OPTIONS",
     "STRICT_VAR",
     "TRUE_VALUES",
+    "WATCHDOG_TASK_VAR",
+    "WATCHDOG_VAR",
+    "DEFAULT_TASK_THRESHOLD",
+    "HUB_VAR",
+    "HUBS",
+    "parse_hub",
+    "parse_seconds",
     "Decision",
     "decide",
     "parse_allow",
@@ -112,6 +126,8 @@ class Decision:
         "debugger",
         "project",
         "strict",
+        "watchdog",
+        "watchdog_task",
         "allow_eventlet",
         "stray",
     )
@@ -127,9 +143,15 @@ class Decision:
         debugger: str | None = None,
         project: str | None = None,
         strict: bool = False,
+        watchdog: float | None = None,
+        watchdog_task: float = DEFAULT_TASK_THRESHOLD,
         allow_eventlet: frozenset[str] = frozenset(),
         stray: tuple[str, ...] = (),
     ) -> None:
+        #: hub stall threshold in seconds, ``None`` when the watchdog is off.
+        self.watchdog = watchdog
+        #: stuck-task threshold in seconds.
+        self.watchdog_task = watchdog_task
         self.mode = mode
         self.options = options
         self.decided_by = decided_by
@@ -216,6 +238,12 @@ def decide(
         )
     legacy_flag = parse_flag(LEGACY_VAR, environ.get(LEGACY_VAR))
     strict = bool(parse_flag(STRICT_VAR, environ.get(STRICT_VAR)))
+    watchdog = parse_seconds(WATCHDOG_VAR, environ.get(WATCHDOG_VAR), off=True)
+    raw_task = environ.get(WATCHDOG_TASK_VAR)
+    if raw_task is None or raw_task.strip() == "":
+        watchdog_task = DEFAULT_TASK_THRESHOLD
+    else:
+        watchdog_task = parse_seconds(WATCHDOG_TASK_VAR, raw_task) or 0.0
     allow = parse_allow(ALLOW_EVENTLET_VAR, environ.get(ALLOW_EVENTLET_VAR))
     stray = tuple(
         sorted(
@@ -228,6 +256,7 @@ def decide(
         if name is None
         else ()
     )
+    parse_hub(HUB_VAR, environ.get(HUB_VAR))
 
     host = _hosts.wsgi_host()
     tool = _hosts.tool()
@@ -245,6 +274,8 @@ def decide(
             debugger=debugger,
             project=name,
             strict=strict,
+            watchdog=watchdog,
+            watchdog_task=watchdog_task,
             allow_eventlet=allow,
             stray=stray,
         )

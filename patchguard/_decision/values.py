@@ -44,7 +44,21 @@ PROJECT_VAR = "PATCHGUARD_PROJECT"
 STRICT_VAR = "PATCHGUARD_STRICT"
 ALLOW_EVENTLET_VAR = "PATCHGUARD_ALLOW_EVENTLET"
 LEGACY_VAR = "DISABLE_EVENTLET_PATCHING"
+WATCHDOG_VAR = "PATCHGUARD_WATCHDOG"
+WATCHDOG_TASK_VAR = "PATCHGUARD_WATCHDOG_TASK"
+#: stuck-task threshold when PATCHGUARD_WATCHDOG_TASK is unset (seconds).
+DEFAULT_TASK_THRESHOLD = 60.0
 PROJECT_VAR_PREFIX, PROJECT_VAR_SUFFIX = "OS_", "_DISABLE_EVENTLET_PATCHING"
+#: eventlet's own hub switch, validated before anything patches.
+HUB_VAR = "EVENTLET_HUB"
+#: eventlet's built-in hubs → the ``select`` attribute each one needs.
+HUBS = {
+    "epolls": "epoll",
+    "kqueue": "kqueue",
+    "poll": "poll",
+    "selects": "select",
+    "asyncio": "",
+}
 
 
 def _accepted(values: Iterable[str]) -> str:
@@ -307,6 +321,79 @@ def parse_allow(name: str, value: str | None) -> frozenset[str]:
                 "'futurist,oslo_log.pipe_mutex'",
             )
     return frozenset(items)
+
+
+def parse_seconds(name: str, value: object, off: bool = False) -> float | None:
+    """Validate a duration in seconds such as ``0.1`` or ``60``.
+
+    :param name: the variable or argument name, for the error message.
+    :param value: the raw value (a string from the environment, or a
+        number from an argument).
+    :param off: whether ``None``, empty and ``off`` mean "disabled".
+    :returns: a positive finite number of seconds, or ``None`` (off).
+    :raises ConfigError: on anything else.
+    """
+    accepted = "a positive number of seconds such as '0.1' or '60'"
+    if off:
+        accepted += ", or 'off' (or unset) to disable"
+    if off and (
+        value is None
+        or (isinstance(value, str) and value.strip().lower() in ("", "off"))
+    ):
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise _bad(name, value, accepted)
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise _bad(name, value, accepted) from None
+    if not (0 < seconds < float("inf")):
+        raise _bad(name, value, accepted)
+    return seconds
+
+
+def parse_hub(name: str, value: str | None) -> str | None:
+    """Validate ``EVENTLET_HUB`` the way eventlet will read it.
+
+    eventlet only reads it when the hub is first used, long after
+    patching, and then fails with a bare ``ImportError`` or "selected hub
+    is not available"; checking it here fails before anything patches.
+
+    :param name: the variable name, for the error message.
+    :param value: the raw value, or ``None`` when unset.
+    :returns: the value, or ``None`` when unset.
+    :raises ConfigError: on a built-in hub this platform lacks, or a
+        ``package.module[:Class]`` that cannot be found.
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    accepted = (
+        ", ".join(repr(h) for h in HUBS)
+        + " (those this platform supports), or an importable "
+        "'package.module[:Class]'"
+    )
+    if text in HUBS:
+        needs = HUBS[text]
+        if needs:
+            import select
+
+            if not hasattr(select, needs):
+                raise _bad(name, value, accepted)
+        return text
+    if "." in text or ":" in text:
+        # Only the top-level package is looked up: finding a submodule
+        # would import its parents, before patching.
+        top = text.partition(":")[0].split(".")[0]
+        import importlib.util
+
+        try:
+            found = importlib.util.find_spec(top) if top else None
+        except (ImportError, ValueError):
+            found = None
+        if found is not None:
+            return text
+    raise _bad(name, value, accepted)
 
 
 def project_var(project: str) -> str:

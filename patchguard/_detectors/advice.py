@@ -134,13 +134,24 @@ def driver_finding(name: str, current: PatchState) -> warn.Finding | None:
 
 def _on_driver(name: str, current: PatchState) -> None:
     def hook(module: ModuleType) -> None:
-        finding = driver_finding(name, current)
-        if finding is None:
+        from patchguard import _state
+
+        # The state in effect when the driver arrives: a bare
+        # monkey_patch()'s audit arms this hook before anything records.
+        recorded = _state.state()
+        if recorded.mode not in ("unset", current.mode):
+            return
+        current_state = recorded
+        finding = driver_finding(name, current_state)
+        if finding is None or any(
+            f.message == finding.message for f in current_state.findings
+        ):
+            # A bare monkey_patch() and a later bootstrap both armed it.
             return
         frame = _where.user_frame()
         if frame is not None:
             finding.location = f"{frame.f_code.co_filename}:{frame.f_lineno}"
-        current.findings.append(finding)
+        current_state.findings.append(finding)
         warn.emit([finding], frame)
 
     _importhook.when_imported(name, hook)

@@ -1,13 +1,21 @@
-"""The import-order audit around patching: before, after, and at fork.
+"""The import-order audit around patching: before, after, and on reading.
 
-:func:`before_patch` runs under the bootstrap's lock just before eventlet
-patches: it lists threads already running, snapshots what patching will
-replace, and in strict mode refuses to patch.  :func:`after_patch` turns
-what it saw into findings on the state.  (What a fork inherits is
-:mod:`patchguard._detectors.fork`'s job, in both modes.)
+:func:`run` is the one audit every patch goes through, whoever asked for
+it: patchguard's bootstrap, or a bare ``eventlet.monkey_patch()`` made
+behind patchguard's back (a legacy entry point, a suite's
+``tests/__init__.py``).  :func:`before_patch` lists threads already
+running, snapshots what patching will replace, and in strict mode refuses
+to patch.  :func:`after_patch` turns what it saw into findings on the
+state; the advice detectors (partial patch, debugger, drivers, WSGI host)
+follow.  :func:`settle` adds what can only be judged when someone reads
+the state (multiprocessing locks made after patching, green primitives
+used in an unpatched process).  What a fork inherits is
+:mod:`patchguard._detectors.fork`'s job, in both modes.
 """
 
 from __future__ import annotations
+
+import sys
 
 from patchguard import warn
 from patchguard._detectors import stale as _stale
@@ -16,13 +24,12 @@ from patchguard._errors import PatchOrderError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from patchguard._state import PatchState
+    from collections.abc import Callable
+    from typing import TypeVar
 
-_FIX_ORDER = (
-    "Fix: make `import patchguard.bootstrap` the first import of the entry "
-    "point (cmd/__init__.py, tests/__init__.py), before anything that "
-    "starts threads or binds these names."
-)
+    T = TypeVar("T")
+
+    from patchguard._state import PatchState
 
 
 class Plan:
@@ -33,10 +40,12 @@ class Plan:
         threads: list[_threads_audit.EarlyThread],
         snapshot: _stale.Snapshot,
         off_main: str | None,
+        foreign: _threads_audit.ForeignThreads | None = None,
     ) -> None:
         self.threads = threads
         self.snapshot = snapshot
         self.off_main = off_main
+        self.foreign = foreign
 
 
 def _current_thread() -> tuple[int, str | None]:
@@ -62,17 +71,7 @@ def _thread_message(threads: list[_threads_audit.EarlyThread]) -> str:
         f"{len(threads)} thread(s) already running before eventlet patched "
         f"the process: {listed}. Native threads started before patching "
         f"die with KeyError in threading._delete, lose wake-ups or raise "
-        f"greenlet.error. {_FIX_ORDER}"
-    )
-
-
-def _stale_message(refs: list[_stale.StaleRef]) -> str:
-    listed = "; ".join(r.describe() for r in refs)
-    return (
-        f"{len(refs)} module global(s) still hold native objects that "
-        f"patching replaced: {listed}. They block the hub or lose mutual "
-        f"exclusion. {_FIX_ORDER} Or refer to them through their module "
-        f"(time.sleep, not sleep)."
+        f"greenlet.error. {_stale.FIX_ORDER}"
     )
 
 
@@ -84,11 +83,18 @@ def before_patch(new: PatchState) -> Plan:
     :raises PatchOrderError: in strict mode when threads are running or
         stale references exist (nothing has been patched).
     """
+    from patchguard import _state
+
+    already = _state.patched_options()
     ident, off_main = _current_thread()
-    threads = _threads_audit.find(
-        (ident,), count_os_threads=new.wsgi_host is None
-    )
-    snapshot = _stale.Snapshot(new.requested)
+    # Threads are judged by the first patch of thread only: after it,
+    # threads started are green or deliberately native.
+    threads = [] if "thread" in already else _threads_audit.find((ident,))
+    # Inside an embedding server its own OS threads are expected.
+    foreign = _threads_audit.foreign() if new.wsgi_host is None else None
+    # Options already in effect were audited when they were applied;
+    # snapshotting them again would take green objects for originals.
+    snapshot = _stale.Snapshot(new.requested - already)
     if new.strict:
         # eventlet upgrades RLocks reachable from module globals itself,
         # so only what it cannot fix counts here.
@@ -102,11 +108,11 @@ def before_patch(new: PatchState) -> Plan:
             if threads:
                 parts.append(_thread_message(threads))
             if refs:
-                parts.append(_stale_message(refs))
+                parts.append(_stale.message(refs))
             raise PatchOrderError(
                 "PATCHGUARD_STRICT: refusing to patch. " + " ".join(parts)
             )
-    return Plan(threads, snapshot, off_main)
+    return Plan(threads, snapshot, off_main, foreign)
 
 
 def after_patch(new: PatchState, plan: Plan) -> None:
@@ -116,6 +122,7 @@ def after_patch(new: PatchState, plan: Plan) -> None:
     :param plan: what :func:`before_patch` saw.
     """
     new.early_threads = plan.threads
+    new.foreign_threads = [plan.foreign] if plan.foreign else []
     if plan.threads:
         new.findings.append(
             warn.Finding(
@@ -125,14 +132,7 @@ def after_patch(new: PatchState, plan: Plan) -> None:
             )
         )
     new.stale_refs = _stale.scan(plan.snapshot)
-    if new.stale_refs:
-        new.findings.append(
-            warn.Finding(
-                warn.StaleReferenceWarning,
-                _stale_message(new.stale_refs),
-                new.site,
-            )
-        )
+    new.findings.extend(_stale.findings(new.stale_refs, new.site))
     if plan.off_main is not None:
         new.findings.append(
             warn.Finding(
@@ -146,3 +146,74 @@ def after_patch(new: PatchState, plan: Plan) -> None:
                 new.site,
             )
         )
+
+
+def run(new: PatchState, patch: Callable[[], T]) -> T:
+    """Audit one patch: before it, the patch itself, after it, advice.
+
+    :param new: the state being built; findings are appended to it.
+    :param patch: applies the patch (eventlet's ``monkey_patch``).
+    :returns: what ``patch`` returned.
+    :raises PatchOrderError: in strict mode (nothing is patched).
+    """
+    from patchguard._detectors import advice as _advice
+
+    plan = before_patch(new)
+    result = patch()
+    after_patch(new, plan)
+    new.findings.extend(_advice.findings(new))
+    return result
+
+
+def settle(current: PatchState) -> list[warn.Finding]:
+    """Add what can only be judged when the state is read.
+
+    Called by every surface before it shows the state (``check``, the
+    pytest plugin's header and strict check): multiprocessing locks and
+    queues bound after patching, and green primitives bound in a process
+    nothing patched.  Idempotent: a finding already recorded is not added
+    again.
+
+    :param current: the recorded state; findings are appended to it.
+    :returns: the findings added by this call.
+    """
+    from patchguard import _state
+    from patchguard._detectors import green as _green
+
+    global _settled
+    added: list[warn.Finding] = []
+    if "eventlet" not in sys.modules:
+        return added
+    # The plugin reads the state twice at the end of collection: walk the
+    # modules again only when some were imported in between.
+    key = (id(current), len(sys.modules), len(current.findings))
+    if key == _settled:
+        return added
+    patched = _state.patched_options()
+    if patched:
+        known = {(r.module, r.attr) for r in current.stale_refs}
+        new = [
+            r for r in _stale.semlock_scan() if (r.module, r.attr) not in known
+        ]
+        if new:
+            current.stale_refs.extend(new)
+            added.append(
+                warn.Finding(
+                    warn.StaleReferenceWarning,
+                    _stale.semlock_message(new),
+                    None,
+                )
+            )
+    elif current.mode != "native":
+        finding = _green.finding()
+        if finding is not None:
+            added.append(finding)
+    messages = {f.message for f in current.findings}
+    added = [f for f in added if f.message not in messages]
+    current.findings.extend(added)
+    _settled = (id(current), len(sys.modules), len(current.findings))
+    return added
+
+
+#: what :func:`settle` last looked at (private; tests may reset it).
+_settled: tuple[int, int, int] | None = None

@@ -245,7 +245,16 @@ def before_fork(from_wrapper: bool) -> None:
     from patchguard import _state, _where, warn
 
     current = _state.state()
-    frame = _where.user_frame(skip_also=_LIBRARIES)
+    # Name the user's line and the library frame that forked for it
+    # (``app.py:9 (via cotyledon/_service_manager.py:N)``).
+    caller = sys._getframe(1)
+    site = _where.describe(_where.culprit(caller))
+    if site is not None:
+        found.message = found.message.replace(
+            "fork() with ", f"fork() called at {site} with ", 1
+        )
+    user, _library = _where.culprit_frames(caller)
+    frame = user or _where.user_frame(skip_also=_LIBRARIES)
     if frame is not None:
         found.location = f"{frame.f_code.co_filename}:{frame.f_lineno}"
     current.findings.append(found)

@@ -11,15 +11,31 @@ attribute eventlet is about to replace (from the ``__patched__`` lists of
 Eventlet's, greenlet's, patchguard's and the standard library's own
 internal references are skipped: they are eventlet's business, and
 reporting them would be noise on every clean program.
+
+Objects are looked for where real code keeps them (module globals, the
+containers, classes, default arguments and closures hanging off them: see
+:mod:`patchguard._detectors.walk`).  Also stale: a ``threading.local()``
+made before patching (one value shared by every greenthread), and any
+``multiprocessing`` lock or queue (a ``SemLock`` that blocks the OS thread
+whether made before or after patching).  Names eventlet's green module
+re-exports unchanged (``socket.timeout``) are never replaced, so holding
+them is fine.
 """
 
 from __future__ import annotations
 
 import sys
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
+from patchguard import warn
+from patchguard._detectors import walk as _walk
+from patchguard._record import Record
+
+#: the fix for anything bound or started before patching.
+FIX_ORDER = (
+    "Fix: make `import patchguard.bootstrap` the first import of the entry "
+    "point (cmd/__init__.py, tests/__init__.py), before anything that "
+    "starts threads or binds these names."
+)
 
 #: eventlet option → (stdlib module, eventlet.green module) it patches.
 _PATCHES = {
@@ -73,11 +89,13 @@ _TOOLING = frozenset(
 )
 
 
-class StaleRef:
-    """A module global still holding a native object after patching.
+class StaleRef(Record):
+    """A module-level place still holding a native object after patching.
 
     :ivar module: the module holding it.
-    :ivar attr: the global's name.
+    :ivar attr: where in the module: the global's name, or a path such as
+        ``LOCKS['db']``, ``Registry.lock``, ``retry(sleep=)`` or
+        ``connect.<closure _time_sleep>``.
     :ivar original: what it holds, e.g. ``time.sleep`` or
         ``instance of _thread.lock``.
     """
@@ -93,14 +111,6 @@ class StaleRef:
         """Return ``module.attr -> original``."""
         return f"{self.module}.{self.attr} -> {self.original}"
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-serialisable dict."""
-        return {
-            "module": self.module,
-            "attr": self.attr,
-            "original": self.original,
-        }
-
 
 class Snapshot:
     """What patching will replace, and which modules existed before it.
@@ -115,9 +125,7 @@ class Snapshot:
 
         # Listed first: the eventlet.green imports below bring in eventlet's
         # own dependencies (dnspython), whose references are eventlet's.
-        self.modules = [
-            name for name in list(sys.modules) if not _skipped(name)
-        ]
+        self.modules = user_modules()
         self.instance_types = _instance_types(options)
         self.originals: dict[int, tuple[object, str]] = {}
         for option in sorted(options):
@@ -129,7 +137,12 @@ class Snapshot:
                 green = importlib.import_module("eventlet.green." + green_name)
                 names = list(getattr(green, "__patched__", ()))
                 for attr in names:
-                    self._remember(std, std_name, attr)
+                    # eventlet copies the green module's value over the
+                    # stdlib's: the same object (socket.timeout) is kept.
+                    if getattr(green, attr, None) is not getattr(
+                        std, attr, None
+                    ):
+                        self._remember(std, std_name, attr)
             for std_name, attr in _EXTRA.get(option, ()):
                 std = sys.modules.get(std_name)
                 if std is not None:
@@ -149,12 +162,41 @@ def _instance_types(options: frozenset[str]) -> dict[type, str]:
 
         types[_thread.LockType] = "_thread.lock"
         types[_thread.RLock] = "_thread.RLock"
+        # threading.local() before patching: one value for every
+        # greenthread (nova's warning about oslo_context's store).
+        types[_thread._local] = "_thread._local"
         if "_queue" in sys.modules or "queue" in sys.modules:
             import _queue
 
             types[_queue.SimpleQueue] = "_queue.SimpleQueue"
     if "socket" in options and "ssl" in sys.modules:
         types[sys.modules["ssl"].SSLContext] = "ssl.SSLContext"
+    types.update(semlock_types())
+    return types
+
+
+def semlock_types() -> dict[type, str]:
+    """Return the ``multiprocessing`` types that block the hub.
+
+    Their ``acquire``/``get``/``wait`` block on a POSIX semaphore
+    (``SemLock``) that no patch makes green.  Only what the process
+    already imported is returned: nobody can hold one otherwise.
+
+    :returns: type → label (``multiprocessing.Lock`` ...).
+    """
+    types: dict[type, str] = {}
+    sync = sys.modules.get("multiprocessing.synchronize")
+    if sync is not None:
+        for name in ("SemLock", "Condition", "Event", "Barrier"):
+            cls = getattr(sync, name, None)
+            if isinstance(cls, type):
+                types[cls] = f"multiprocessing.{name}"
+    queues = sys.modules.get("multiprocessing.queues")
+    if queues is not None:
+        for name in ("Queue", "SimpleQueue"):
+            cls = getattr(queues, name, None)
+            if isinstance(cls, type):
+                types[cls] = f"multiprocessing.{name}"
     return types
 
 
@@ -176,26 +218,101 @@ _STDLIB = frozenset(getattr(sys, "stdlib_module_names", ()))
 
 
 def scan(snapshot: Snapshot) -> list[StaleRef]:
-    """Report globals of pre-patch modules still holding replaced objects.
+    """Report what pre-patch modules still hold of the replaced objects.
 
     :param snapshot: taken before patching.
-    :returns: one :class:`StaleRef` per stale global, in module order.
+    :returns: one :class:`StaleRef` per stale place, in module order.
     """
-    originals = snapshot.originals
-    kinds = snapshot.instance_types
+    match = _walk.Matcher(snapshot.originals, snapshot.instance_types)
+    return [
+        StaleRef(module, where, label)
+        for module, where, label in _walk.walk(snapshot.modules, match)
+    ]
+
+
+def user_modules() -> list[str]:
+    """Return the names of loaded modules that are neither eventlet's,
+    patchguard's, the standard library's nor tooling's.
+
+    :returns: names from :data:`sys.modules`.
+    """
+    return [name for name in list(sys.modules) if not _skipped(name)]
+
+
+def semlock_scan() -> list[StaleRef]:
+    """Report ``multiprocessing`` locks and queues bound anywhere now.
+
+    Unlike :func:`scan`, this also sees objects made after patching.
+
+    :returns: one :class:`StaleRef` per place holding one.
+    """
+    kinds = semlock_types()
+    if not kinds:
+        return []
+    match = _walk.Matcher({}, kinds)
+    return [
+        StaleRef(module, where, label)
+        for module, where, label in _walk.walk(user_modules(), match)
+    ]
+
+
+def _is_semlock(ref: StaleRef) -> bool:
+    return ref.original.startswith("instance of multiprocessing")
+
+
+def message(refs: list[StaleRef]) -> str:
+    """Return the message for stale references (culprits and fix).
+
+    :param refs: the stale references.
+    :returns: the text.
+    """
+    listed = "; ".join(r.describe() for r in refs)
+    return (
+        f"{len(refs)} module-level reference(s) still hold native objects "
+        f"that patching replaced: {listed}. They block the hub or lose "
+        f"mutual exclusion (a pre-patch threading.local is one value shared "
+        f"by every greenthread). {FIX_ORDER} Or refer to them through "
+        f"their module (time.sleep, not sleep)."
+    )
+
+
+def semlock_message(refs: list[StaleRef]) -> str:
+    """Return the message for multiprocessing locks and queues.
+
+    :param refs: where each one is bound.
+    :returns: the text, culprits and fix included.
+    """
+    listed = "; ".join(r.describe() for r in refs)
+    return (
+        f"{len(refs)} multiprocessing lock(s)/queue(s) are bound in an "
+        f"eventlet-patched process: {listed}. They wait on a POSIX "
+        f"semaphore (SemLock) that no patch makes green, so a wait blocks "
+        f"the hub and every greenthread, whether made before or after "
+        f"patching. Fix: use threading/queue primitives (green once "
+        f"patched) inside the process, keep multiprocessing to a native "
+        f"process (PATCHGUARD_MODE=native), or talk to workers through "
+        f"patchguard.subproc."
+    )
+
+
+def findings(refs: list[StaleRef], site: str | None) -> list[warn.Finding]:
+    """Return one finding for replaced objects, one for multiprocessing.
+
+    :param refs: what the scan found.
+    :param site: ``file:line`` the findings are reported at.
+    :returns: zero, one or two findings.
+    """
     found = []
-    modules = sys.modules
-    for name in snapshot.modules:
-        module = modules.get(name)
-        namespace = getattr(module, "__dict__", None)
-        if namespace is None:
-            continue
-        for attr, value in list(namespace.items()):
-            entry = originals.get(id(value))
-            if entry is not None and entry[0] is value:
-                found.append(StaleRef(name, attr, entry[1]))
-                continue
-            kind = kinds.get(type(value))
-            if kind is not None:
-                found.append(StaleRef(name, attr, f"instance of {kind}"))
+    plain = [r for r in refs if not _is_semlock(r)]
+    semlocks = [r for r in refs if _is_semlock(r)]
+    if plain:
+        found.append(
+            warn.Finding(warn.StaleReferenceWarning, message(plain), site)
+        )
+    if semlocks:
+        found.append(
+            warn.Finding(
+                warn.StaleReferenceWarning, semlock_message(semlocks), site
+            )
+        )
     return found

@@ -15,13 +15,14 @@ import os
 import sys
 
 from patchguard._hooks import threadwatch as _threadwatch
+from patchguard._record import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
 
-class EarlyThread:
+class EarlyThread(Record):
     """A thread that was running before patching.
 
     :ivar name: the thread's name (``"<hidden>"`` when not registered with
@@ -31,7 +32,8 @@ class EarlyThread:
     :ivar target: the target's qualname and ``file:line``, or where a
         hidden thread is running now.
     :ivar started_at: ``file:line`` of the code that started it, when
-        patchguard was watching.
+        patchguard was watching, with ``(via lib/file.py:line)`` when a
+        library started it on that line's behalf.
     """
 
     __slots__ = ("name", "ident", "daemon", "target", "started_at")
@@ -63,15 +65,35 @@ class EarlyThread:
             f"target={self.target or '?'}{started})"
         )
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-serialisable dict."""
-        return {
-            "name": self.name,
-            "ident": self.ident,
-            "daemon": self.daemon,
-            "target": self.target,
-            "started_at": self.started_at,
-        }
+
+class ForeignThreads(Record):
+    """OS threads that never ran Python: information, not a hazard.
+
+    faulthandler's watchdog (``dump_traceback_later``) and threads a C
+    library starts for itself never call into Python, so patching cannot
+    reach them and they cannot hold a Python lock: they are listed so the
+    thread count adds up, never as early threads, and strict mode lets
+    them through.
+
+    :ivar count: how many OS threads have no Python frame.
+    :ivar os_threads: the process's OS thread count.
+    :ivar python_threads: how many of them run Python.
+    """
+
+    __slots__ = ("count", "os_threads", "python_threads")
+
+    def __init__(self, count: int, os_threads: int, python_threads: int):
+        self.count = count
+        self.os_threads = os_threads
+        self.python_threads = python_threads
+
+    def describe(self) -> str:
+        """Return ``N OS thread(s) without Python frames ...``."""
+        return (
+            f"{self.count} OS thread(s) without Python frames (of "
+            f"{self.os_threads}; a C library's own threads or faulthandler's "
+            f"watchdog): patching does not touch them"
+        )
 
 
 def _code_site(func: object) -> str | None:
@@ -103,15 +125,12 @@ def os_thread_count() -> int | None:
         return None
 
 
-def find(
-    exclude: tuple[int, ...], count_os_threads: bool = True
-) -> list[EarlyThread]:
+def find(exclude: tuple[int, ...]) -> list[EarlyThread]:
     """List running threads other than the main thread and ``exclude``.
 
+    Only threads that run Python count: see :func:`foreign` for the rest.
+
     :param exclude: idents to leave out (the bootstrapping thread).
-    :param count_os_threads: also report OS threads that have no Python
-        frame (off inside an embedding server, whose own threads are
-        expected).
     :returns: the threads, registered ones first, then hidden ones.
     """
     import threading
@@ -141,17 +160,17 @@ def find(
         func = getattr(code, "co_qualname", code.co_name)
         where = f"running {func} at {code.co_filename}:{frame.f_lineno}"
         found.append(EarlyThread("<hidden>", ident, None, where, None))
-    count = os_thread_count() if count_os_threads else None
-    python_threads = len(frames)
-    if count is not None and count > python_threads:
-        extra = count - python_threads
-        found.append(
-            EarlyThread(
-                f"<{extra} OS thread(s) without Python frames>",
-                None,
-                None,
-                "native code (a C extension or an embedding server)",
-                None,
-            )
-        )
     return found
+
+
+def foreign() -> ForeignThreads | None:
+    """Count the OS threads that run no Python (information only).
+
+    :returns: the record, or ``None`` when every OS thread runs Python (or
+        the OS cannot tell).
+    """
+    count = os_thread_count()
+    python_threads = len(sys._current_frames())
+    if count is None or count <= python_threads:
+        return None
+    return ForeignThreads(count - python_threads, count, python_threads)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import sys
 
 from patchguard import _where
+from patchguard._detectors.late import PatchCall
 from patchguard._errors import PatchOrderError
 
 TYPE_CHECKING = False
@@ -29,61 +30,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from types import ModuleType
     from typing import Any
-
-
-class PatchCall:
-    """A call to ``eventlet.monkey_patch()`` made outside patchguard.
-
-    :ivar site: the caller's ``file:line``.
-    :ivar thread: the calling thread's name.
-    :ivar kwargs: the keyword arguments it was called with.
-    :ivar before: option names in effect before the call.
-    :ivar after: option names in effect after it (``None`` if refused).
-    :ivar mode: patchguard's mode at the time of the call.
-    """
-
-    __slots__ = (
-        "site",
-        "thread",
-        "kwargs",
-        "before",
-        "after",
-        "mode",
-        "findings",
-    )
-
-    def __init__(
-        self,
-        site: str,
-        thread: str,
-        kwargs: dict[str, Any],
-        before: frozenset[str],
-        mode: str,
-    ) -> None:
-        self.site = site
-        self.thread = thread
-        self.kwargs = kwargs
-        self.before = before
-        self.after: frozenset[str] | None = None
-        self.mode = mode
-        #: what the audit found around a bare call (before any bootstrap).
-        self.findings: list[Any] = []
-
-    def describe(self) -> str:
-        """Return ``eventlet.monkey_patch(k=v) at file:line``."""
-        args = ", ".join(f"{k}={v!r}" for k, v in sorted(self.kwargs.items()))
-        return f"eventlet.monkey_patch({args}) at {self.site}"
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-serialisable dict of the call."""
-        return {
-            "site": self.site,
-            "thread": self.thread,
-            "kwargs": {k: repr(v) for k, v in self.kwargs.items()},
-            "before": sorted(self.before),
-            "after": None if self.after is None else sorted(self.after),
-            "mode": self.mode,
-        }
 
 
 #: Every monkey_patch call not made by patchguard (private; tests reset).
@@ -136,9 +82,15 @@ def _audited_bare_call(
     kwargs: dict[str, Any],
 ) -> Any:
     # A bare monkey_patch() before any bootstrap: patch as asked, but run
-    # the same audit the bootstrap would, so ``check`` can name the early
-    # threads and stale references of a legacy entry point.
-    from patchguard import _state
+    # the very audit the bootstrap runs (early threads, stale references,
+    # partial patch, debugger, drivers, WSGI host, off-main), record what
+    # it found in the state every surface reads, and warn at the caller's
+    # line, exactly as the bootstrap would.
+    import os
+
+    from patchguard import _state, warn
+    from patchguard._decision import debugger as _debugger
+    from patchguard._decision import hosts as _hosts
     from patchguard._decision import policy as _policy
     from patchguard._detectors import audit as _audit
 
@@ -149,18 +101,40 @@ def _audited_bare_call(
         options = frozenset(
             o for o in _policy.DEFAULT_OPTIONS if kwargs.get(o, True)
         )
+    strict = _policy.parse_flag(
+        _policy.STRICT_VAR, os.environ.get(_policy.STRICT_VAR)
+    )
     probe = _state.PatchState(
-        _policy.Decision("eventlet", options, "eventlet.monkey_patch", ""),
+        _policy.Decision(
+            "eventlet",
+            options,
+            "eventlet.monkey_patch",
+            f"a bare {call.describe()} patched the process outside patchguard",
+            wsgi_host=_hosts.wsgi_host(),
+            debugger=_debugger.detect(),
+            strict=bool(strict),
+        ),
         call.site,
         call.thread,
     )
-    plan = _audit.before_patch(probe)
-    result = wrapped(*args, **kwargs)
+    result = _audit.run(probe, lambda: wrapped(*args, **kwargs))
     call.after = _state.patched_options()
-    _audit.after_patch(probe, plan)
     for finding in probe.findings:
         finding.location = call.site
     call.findings = probe.findings
+    current = _state.state()
+    if current.mode == "unset":
+        # patchguard decided nothing (the mode stays "unset"), but the
+        # state says who patched, and holds what the audit found.
+        current.decided_by = current.decided_by or probe.decided_by
+        current.site = current.site or call.site
+        current.thread = current.thread or call.thread
+        current.reason = probe.reason
+        current.early_threads.extend(probe.early_threads)
+        current.stale_refs.extend(probe.stale_refs)
+        current.foreign_threads = probe.foreign_threads
+        current.findings.extend(probe.findings)
+    warn.emit(probe.findings, _where.user_frame(skip_also=("eventlet",)))
     return result
 
 

@@ -21,7 +21,7 @@ from patchguard._hooks import importhook as _importhook
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from types import FrameType, ModuleType
+    from types import ModuleType
 
 #: attribute set on each started ``threading.Thread``.
 SITE_ATTR = "_patchguard_started_at"
@@ -48,32 +48,14 @@ def _wrap(threading: ModuleType) -> None:
         return
 
     getframe = sys._getframe
-    internal = _where.is_internal
+    culprit = _where.culprit
 
     def start(self: object) -> None:
         # Cheap on purpose (it runs on every thread start): a short frame
         # walk with cached verdicts, and a tuple formatted only when read.
-        frame: FrameType | None = getframe(1)
-        while frame is not None and internal(frame.f_code.co_filename):
-            frame = frame.f_back
-        if frame is not None:
-            site: tuple[str, ...] = (frame.f_code.co_filename,)
-            line = frame.f_lineno
-            # A pool or helper thread started by the standard library
-            # (concurrent.futures, multiprocessing, logging) is named by
-            # the user's line that caused it, "via" the library's line.
-            user: FrameType | None = frame
-            while user is not None and _is_stdlib(user.f_code.co_filename):
-                user = user.f_back
-            if user is not None and user is not frame:
-                self.__dict__[SITE_ATTR] = (
-                    user.f_code.co_filename,
-                    user.f_lineno,
-                    site[0],
-                    line,
-                )
-            else:
-                self.__dict__[SITE_ATTR] = (site[0], line)
+        found = culprit(getframe(1))
+        if found is not None:
+            self.__dict__[SITE_ATTR] = found
         original(self)
 
     start._patchguard_original = original  # type: ignore[attr-defined]
@@ -103,11 +85,10 @@ def started_at(thread: object) -> str | None:
     """Return where ``thread`` was started, if patchguard was watching.
 
     :param thread: a ``threading.Thread``.
-    :returns: ``file:line`` or ``None``.
+    :returns: ``file:line``, with ``(via lib/file.py:line)`` when a
+        library started it for that line, or ``None``.
     """
     site = getattr(thread, SITE_ATTR, None)
     if isinstance(site, tuple):
-        if len(site) == 4:
-            return f"{site[0]}:{site[1]} (via {site[2]}:{site[3]})"
-        return f"{site[0]}:{site[1]}"
+        return _where.describe(site)
     return None

@@ -74,6 +74,7 @@ def mod_wsgi_express(
     mode: str | None = None,
     tickers: bool = False,
     timeout: float = 90,
+    env_extra: dict[str, str] | None = None,
 ) -> Iterator[Server]:
     """Run ``mod_wsgi-express start-server`` on 127.0.0.1 until exit.
 
@@ -81,6 +82,7 @@ def mod_wsgi_express(
     :param embedded: embedded mode instead of daemon mode.
     :param mode: ``PATCHGUARD_MODE`` for the app, or ``None`` (auto).
     :param tickers: start the app's background tickers.
+    :param env_extra: more variables for the app (``PATCHGUARD_WATCHDOG``).
     """
     express = venv / "bin" / "mod_wsgi-express"
     root = session_dir(f"apache-{mpm}-")
@@ -117,6 +119,7 @@ def mod_wsgi_express(
         env["PATCHGUARD_MODE"] = mode
     if tickers:
         env["PATCHGUARD_TEST_TICKERS"] = "1"
+    env.update(env_extra or {})
     out = root / "express.log"
     proc = spawn_logged(cmd, env, root, out)
     server = None

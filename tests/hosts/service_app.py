@@ -40,6 +40,12 @@ if os.environ.get("PATCHGUARD_TEST_TICKERS") == "1":
     ).start()
 
 
+def _spin(seconds):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:  # SPIN-LOOP
+        pass
+
+
 def _json(start_response, data):
     body = json.dumps(data).encode()
     start_response(
@@ -53,7 +59,7 @@ def _json(start_response, data):
 
 
 def application(environ, start_response):
-    """Answer ``/state``, ``/ticks`` or ``/``."""
+    """Answer ``/state``, ``/ticks``, ``/spin`` or ``/``."""
     path = environ.get("PATH_INFO", "/")
     current = patchguard.state()
     if path == "/state":
@@ -64,6 +70,18 @@ def application(environ, start_response):
         # mod_wsgi: "" in embedded mode, the daemon group's name otherwise.
         data["process_group"] = environ.get("mod_wsgi.process_group")
         return _json(start_response, data)
+    if path == "/spin":
+        seconds = float(environ.get("QUERY_STRING") or "0.6")
+        if current.mode == "eventlet":
+            import eventlet
+
+            eventlet.spawn(_spin, seconds).wait()
+        else:
+            _spin(seconds)
+        return _json(
+            start_response,
+            {"pid": os.getpid(), "watchdog": patchguard.state().watchdog},
+        )
     if path == "/ticks":
         return _json(
             start_response,

@@ -40,13 +40,17 @@ def uwsgi_binary() -> str:
 
 @contextlib.contextmanager
 def uwsgi_server(
-    threads: int | None, mode: str | None = None, timeout: float = 60
+    threads: int | None,
+    mode: str | None = None,
+    timeout: float = 60,
+    env_extra: dict[str, str] | None = None,
 ) -> Iterator[Server]:
     """Run ``uwsgi --master --processes 2 --die-on-term`` on 127.0.0.1.
 
     :param threads: ``--threads`` (with ``--enable-threads``), or
         ``None`` for single-threaded workers.
     :param mode: ``PATCHGUARD_MODE`` for the app, or ``None`` (auto).
+    :param env_extra: more variables for the app (``PATCHGUARD_WATCHDOG``).
     """
     root = session_dir("uwsgi-")
     port = free_port()
@@ -74,6 +78,7 @@ def uwsgi_server(
     env = scrubbed_env()
     if mode is not None:
         env["PATCHGUARD_MODE"] = mode
+    env.update(env_extra or {})
     log_path = root / "uwsgi.log"
     proc = spawn_logged(cmd, env, root, log_path)
     server = None

@@ -1,4 +1,5 @@
-"""Bootstrap from a thread other than the main thread (mod_wsgi style).
+"""Bootstrap (or, with argv "bare", a bare eventlet.monkey_patch()) from a
+thread other than the main thread (mod_wsgi style).
 
 On 3.11/3.12 joins hang after patching off-main, so the worker prints the
 result and ends the process itself; the main thread just waits.
@@ -6,6 +7,7 @@ result and ends the process itself; the main thread just waits.
 
 import _thread
 import os
+import sys
 import threading
 import warnings
 
@@ -18,7 +20,12 @@ done.acquire()
 def loader():
     warnings.simplefilter("always")
     with warnings.catch_warnings(record=True) as caught:
-        import patchguard.bootstrap  # noqa: F401
+        if sys.argv[1:] == ["bare"]:
+            import eventlet
+
+            eventlet.monkey_patch()
+        else:
+            import patchguard.bootstrap  # noqa: F401
     from _emit import emit
 
     emit(caught)

@@ -1,0 +1,3 @@
+"""Imports eventlet but never decides how it is patched (check target)."""
+
+import eventlet  # noqa: F401

@@ -1,0 +1,5 @@
+"""A legacy entry point patching everything but thread (check target)."""
+
+import eventlet
+
+eventlet.monkey_patch(thread=False)
