@@ -166,7 +166,12 @@ def test_install_instructions_use_the_installed_name() -> None:
         for line in path.read_text().splitlines():
             if "pip install" not in line or " -e " in line:
                 continue
-            words = line.split("pip install", 1)[1].split()
+            # ``'eventlet-patchguard[lint]'``: the name without quotes,
+            # markup or extras.
+            words = [
+                w.strip("'\"`").split("[")[0]
+                for w in line.split("pip install", 1)[1].split()
+            ]
             if any("patchguard" in w for w in words):
                 seen += 1
                 assert name in words, f"{path.name}: {line.strip()}"
