@@ -8,6 +8,8 @@ so a later bootstrap can name what ran before it.  Import
 
 from __future__ import annotations
 
+import sys as _sys
+
 from patchguard._decision.apply import apply
 from patchguard._errors import ConfigError, PatchOrderError
 from patchguard._hooks import eventlet_import as _eventlet_import
@@ -109,3 +111,12 @@ _importhook.when_imported("eventlet", _watch_eventlet)
 _fork.watch()
 _eventlet_import.watch()
 _oslo_backend.watch()
+
+# ``-W error::patchguard.X`` and PYTHONWARNINGS entries naming patchguard
+# are dropped by CPython at start-up for an installed package (parsed
+# before site-packages is importable): install them now.  The scan is a
+# substring test on a list that is almost always empty.
+if any("patchguard." in _option for _option in _sys.warnoptions):
+    from patchguard import warn as _warn
+
+    _warn.honour_warnoptions(_sys.warnoptions)

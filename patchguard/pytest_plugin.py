@@ -11,7 +11,9 @@ the process's patch state on one line, under "collected N items"::
 
 It never patches and never imports eventlet unless asked to:
 
-``--patchguard-bootstrap`` (ini ``patchguard_bootstrap = true``)
+``--patchguard-bootstrap`` (ini ``patchguard_bootstrap = true``; ini
+    switches take the values ``PATCHGUARD_STRICT`` takes, and a bad one
+    stops the session naming the key)
     apply the bootstrap in ``pytest_load_initial_conftests``, before any
     conftest or test module is imported, for suites whose
     ``tests/__init__.py`` does not ``import patchguard.bootstrap`` itself.
@@ -142,15 +144,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini(
         "patchguard_bootstrap",
-        "apply patchguard's bootstrap before conftests are imported",
-        type="bool",
-        default=False,
+        "apply patchguard's bootstrap before conftests are imported "
+        "(true: 1/true/yes/on; false: 0/false/no/off or empty)",
+        default="",
     )
     parser.addini(
         "patchguard_strict",
-        "strict checks (see --patchguard-strict)",
-        type="bool",
-        default=False,
+        "strict checks, see --patchguard-strict "
+        "(true: 1/true/yes/on; false: 0/false/no/off or empty)",
+        default="",
     )
 
 
@@ -166,27 +168,40 @@ def _expect(config: pytest.Config, given: str | None) -> str:
             continue
         if text not in EXPECTS:
             raise pytest.UsageError(
-                f"patchguard: {name}={value!r} is not valid; accepted "
-                f"values: {', '.join(repr(e) for e in EXPECTS)}"
+                f"patchguard: {_where_set(name)}{name}="
+                f"{_policy.show(value)} is not valid; accepted values: "
+                f"{', '.join(repr(e) for e in EXPECTS)}"
             )
         return text
     return "any"
 
 
+def _where_set(name: str) -> str:
+    return "" if name == EXPECT_VAR else "ini "
+
+
+def _ini_flag(config: pytest.Config, key: str) -> bool:
+    # Validated by patchguard, not by pytest's bool parser, so that a bad
+    # value names the ini key and lists what is accepted.
+    try:
+        return bool(_policy.parse_flag(key, config.getini(key)))
+    except ConfigError as exc:
+        raise pytest.UsageError(f"patchguard: ini {exc}") from None
+
+
 def _resolve(config: pytest.Config, options: object) -> Settings:
     mode = getattr(options, "patchguard_mode", None)
+    bootstrap = _ini_flag(config, "patchguard_bootstrap")
+    strict = _ini_flag(config, "patchguard_strict")
     return Settings(
         expect=_expect(config, getattr(options, "patchguard_expect", None)),
         mode=mode,
         bootstrap=bool(
             mode
             or getattr(options, "patchguard_bootstrap", False)
-            or config.getini("patchguard_bootstrap")
+            or bootstrap
         ),
-        strict=bool(
-            getattr(options, "patchguard_strict", False)
-            or config.getini("patchguard_strict")
-        ),
+        strict=bool(getattr(options, "patchguard_strict", False) or strict),
     )
 
 

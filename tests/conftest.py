@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from tests.helpers import run_isolated
@@ -11,3 +13,12 @@ from tests.helpers import run_isolated
 def isolated():  # type: ignore[no-untyped-def]
     """The :func:`tests.helpers.run_isolated` runner."""
     return run_isolated
+
+
+@pytest.fixture
+def no_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the test process itself from looking like a host or tool."""
+    for name in ("mod_wsgi", "uwsgi", "debugpy", "pydevd", "_pydevd_bundle"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    monkeypatch.setattr(sys, "argv", ["service"])
+    monkeypatch.setattr(sys, "gettrace", lambda: None)

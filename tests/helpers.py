@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -133,3 +134,110 @@ def line_of(script: str, marker: str) -> str:
         if marker in text:
             return f"{path}:{number}"
     raise AssertionError(f"{marker!r} not in {path}")
+
+
+#: Where the installed-package venvs live (gitignored, reused between runs).
+CACHE = ROOT / ".cache"
+_installed: dict[str, str] = {}
+
+
+def installed_python() -> str:
+    """Return an interpreter that has patchguard *installed* from this
+    checkout (``pip install .``, not editable), made once per session.
+
+    User-facing behaviour (``-W``/``PYTHONWARNINGS`` filters, the console
+    script, the distribution's metadata) must be tested as users get it:
+    a ``PYTHONPATH`` checkout is importable while CPython parses ``-W`` at
+    start-up and an installed package is not, which is how issue 11 §4's
+    bug passed its tests.  The venv (under ``.cache/``, one per Python
+    version) sees the running interpreter's site-packages through a
+    ``.pth`` line (dependencies only: that directory's own ``.pth`` files,
+    including an editable install's finder, are not processed), and
+    patchguard itself is reinstalled from the checkout on first use in
+    each session.  Scripts run with it must not put the checkout on
+    ``sys.path``: use :func:`run_installed`.
+
+    :returns: the venv's ``python``.
+    """
+    import sysconfig
+
+    version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    known = _installed.get(version)
+    if known is not None:
+        return known
+    venv = CACHE / f"installed-{version}"
+    python = venv / "bin" / "python"
+    if not python.exists():
+        subprocess.run(
+            [sys.executable, "-m", "venv", "--without-pip", str(venv)],
+            check=True,
+        )
+    site = subprocess.run(
+        [
+            str(python),
+            "-c",
+            "import sysconfig; print(sysconfig.get_paths()['purelib'])",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    deps = sysconfig.get_paths()["purelib"]
+    Path(site, "_patchguard_test_deps.pth").write_text(deps + "\n")
+    # A copy left by an earlier run (possibly under an older distribution
+    # name) must not stay beside the fresh one.
+    for stale in Path(site).glob("*patchguard*.dist-info"):
+        shutil.rmtree(stale)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "-q",
+            "--no-deps",
+            "--force-reinstall",
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+        cwd=CACHE,
+    )
+    _installed[version] = str(python)
+    return str(python)
+
+
+def run_installed(
+    *cmd: str,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+    cwd: str | Path | None = None,
+) -> Result:
+    """Run ``cmd`` with the installed patchguard and nothing of the
+    checkout on ``sys.path`` (only ``tests/isolated`` for the scenario
+    scripts' helpers); ``python`` as ``cmd[0]`` means
+    :func:`installed_python`, and a bare name is a console script of that
+    venv.
+
+    :param cmd: the command line.
+    :param env: variables added to the scrubbed environment.
+    :param timeout: seconds before the run is killed.
+    :param cwd: working directory (default: the venv, outside the checkout).
+    :returns: the exit status and output.
+    """
+    python = Path(installed_python())
+    first = str(python) if cmd[0] == "python" else str(python.parent / cmd[0])
+    environ = clean_env(env)
+    environ["PYTHONPATH"] = str(ISOLATED)
+    proc = subprocess.run(
+        [first, *cmd[1:]],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd or python.parent.parent,
+        stdin=subprocess.DEVNULL,
+    )
+    return Result(proc.returncode, proc.stdout, proc.stderr)

@@ -170,14 +170,37 @@ def test_idempotent_and_conflicts() -> None:
     assert "patch=socket" in out["conflict_patch"]
 
 
-def test_concurrent_bootstrap_patches_once() -> None:
-    """8 threads calling apply() at once: one monkey_patch, one state."""
-    result = run_isolated("concurrent_apply.py", timeout=60)
+def test_concurrent_native_bootstrap_decides_once() -> None:
+    """8 threads calling apply() at once in native mode: one state."""
+    result = run_isolated("concurrent_apply.py", "native", timeout=60)
+    assert result.returncode == 0, result.stderr
     out = result.json()
     assert out["errors"] == []
     assert out["results"] == 8
-    assert out["monkey_patch_calls"] == 1
     assert out["same_object"] is True
+    assert out["monkey_patch_calls"] == 0
+
+
+def test_concurrent_eventlet_bootstrap_is_refused_and_exits() -> None:
+    """8 threads calling apply() at once in eventlet mode: each gets a
+    PatchOrderError saying how to bootstrap, nothing is patched, a later
+    bootstrap from the main thread works, and the process exits by itself
+    (it hung at exit when the race patched)."""
+    result = run_isolated("concurrent_apply.py", "eventlet", timeout=60)
+    assert result.returncode == 0, result.stderr
+    out = result.json()
+    assert out["monkey_patch_calls_while_racing"] == 0
+    assert len(out["errors"]) == 8
+    for error in out["errors"]:
+        assert error.startswith(
+            "PatchOrderError: patchguard.apply() in eventlet mode from "
+            "thread 'Thread-"
+        )
+        assert "as when several threads bootstrap at once" in error
+        assert "Nothing was patched" in error
+        assert "from the main thread, before starting threads" in error
+    assert out["then_mode"] == "eventlet"
+    assert out["monkey_patch_calls"] == 1
 
 
 def test_log_line() -> None:

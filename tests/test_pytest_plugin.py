@@ -626,6 +626,32 @@ def test_leaked_threads_fail_in_strict_mode(
     result.stdout.no_fnmatch_line("*fixture-stopped*")
 
 
+@pytest.mark.parametrize("key", ["patchguard_strict", "patchguard_bootstrap"])
+def test_ini_switches_are_validated_naming_the_key(
+    pytester: pytest.Pytester, run: Runner, key: str
+) -> None:
+    """A bad ini value stops the session naming the ini key and the
+    accepted values (pytest's own bool parser would name neither)."""
+    pytester.makeini(f"[pytest]\n{key} = maybe\n")
+    pytester.makepyfile("def test_x():\n    pass\n")
+    result = run()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [f"ERROR: patchguard: ini {key}='maybe' is not valid; accepted*'on'*"]
+    )
+
+
+@pytest.mark.parametrize("value", ["1", "yes", "off", ""])
+def test_ini_switches_accept_the_flag_values(
+    pytester: pytest.Pytester, run: Runner, value: str
+) -> None:
+    """The ini switches take the same values as PATCHGUARD_STRICT."""
+    pytester.makeini(f"[pytest]\npatchguard_strict = {value}\n")
+    pytester.makepyfile("def test_x():\n    pass\n")
+    result = run()
+    result.assert_outcomes(passed=1)
+
+
 PROJECT_DECIDES = """
 from oslo_service import backend
 

@@ -20,13 +20,57 @@ from patchguard._hooks import oslo_backend as _oslo_backend
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
 
     from patchguard.warn import Finding
 
 # Allocated at import, before any patching, so it is a real OS-level lock:
 # threads racing to bootstrap must block natively, never on the hub.
 _lock = _thread.allocate_lock()
+# Guards the two below; real for the same reason.
+_count_lock = _thread.allocate_lock()
+#: Names of the threads inside :func:`apply` before the decision is made.
+_entered: list[str] = []
+#: The thread eventlet is patching from, while it patches.
+_busy: list[str] = []
+#: Threads refused for bootstrapping off the main thread alongside others;
+#: sticky (the last straggler of a race is alone but still racing) until
+#: the main thread bootstraps.
+_refused: list[str] = []
+
+
+def _off_main_company() -> list[str] | None:
+    """Return the other live threads when called off the main thread, or
+    ``None`` on the main thread (or before :mod:`threading` exists)."""
+    threading = sys.modules.get("threading")
+    if threading is None:
+        return None
+    me = threading.current_thread()
+    main = threading.main_thread()
+    if me is main:
+        return None
+    return [t.name for t in threading.enumerate() if t not in (me, main)]
+
+
+def _refuse_concurrent(me: str, others: list[str]) -> None:
+    # Patching from a thread other than the main thread while other
+    # threads run (several threads bootstrapping at once is the usual
+    # way) leaves those native threads on green locks and the main
+    # thread's hub waiting forever: the process cannot exit (issue 11
+    # §4).  Nothing is patched yet, so refusing leaves the process as it
+    # was, and the message says how to bootstrap once.
+    from patchguard._errors import PatchOrderError
+
+    raise PatchOrderError(
+        f"patchguard.apply() in eventlet mode from thread {me!r}, not the "
+        f"main thread, while other threads run "
+        f"({', '.join(sorted(set(others)))}), as when several threads "
+        f"bootstrap at once: patching now leaves them as native threads on "
+        f"green locks, and the process cannot exit. Nothing was patched. "
+        f"Fix: bootstrap once, from the main thread, before starting "
+        f"threads (`import patchguard.bootstrap` as the first import of "
+        f"the entry point)."
+    )
 
 
 def _again(
@@ -106,10 +150,7 @@ def _entry_package() -> str | None:
 
 
 def _decide(
-    mode: str | None,
-    patch: str | Iterable[str] | None,
-    project: str | None,
-    default: str | None,
+    mode: object, patch: object, project: object, default: object
 ) -> _policy.Decision:
     return _policy.decide(
         os.environ, mode, patch, project, default, _entry_package()
@@ -141,7 +182,7 @@ def _stray_findings(decision: _policy.Decision, site: str) -> list[Finding]:
 
 def apply(
     mode: str | None = None,
-    patch: str | Iterable[str] | None = None,
+    patch: str | Iterable[str] | Mapping[str, bool] | None = None,
     project: str | None = None,
     default: str | None = None,
 ) -> _state.PatchState:
@@ -150,22 +191,51 @@ def apply(
     :param mode: ``"eventlet"`` or ``"native"`` forces the mode regardless
         of the environment; ``None``/``"auto"`` leaves it to the
         environment.
-    :param patch: eventlet options (``"all,-thread"``, ``"socket,time"``
-        or a list of names) used when ``PATCHGUARD_PATCH`` is unset.
+    :param patch: eventlet options (``"all,-thread"``, ``"socket,time"``,
+        a list of names, or a dict such as ``{"thread": False}`` read as
+        eventlet reads ``monkey_patch(thread=False)``) used when
+        ``PATCHGUARD_PATCH`` is unset.  It is validated even when the
+        variable is set, and must select at least one standard library
+        module.
     :param project: project name (``"nova"``) used when
         ``PATCHGUARD_PROJECT`` is unset, to honour
-        ``OS_<PROJECT>_DISABLE_EVENTLET_PATCHING``.
+        ``OS_<PROJECT>_DISABLE_EVENTLET_PATCHING`` (validated even when
+        the variable is set).
     :param default: the entry point's fallback mode when nothing in the
         environment decides (replaces eventlet as the last resort).
     :returns: the recorded :class:`~patchguard.PatchState`.
     :raises ConfigError: on an invalid setting (nothing is patched), or
         when the process already runs in a different mode.
     :raises PatchOrderError: in strict mode, when threads or stale
-        references would make patching unsafe (nothing is patched).
+        references would make patching unsafe (nothing is patched); in
+        eventlet mode, when several threads call it at once (every caller
+        is refused and nothing is patched: bootstrap once, from the main
+        thread, before starting threads).
     """
     current = _state.state()
     if current.mode != "unset":
         return _again(current, _decide(mode, patch, project, default))
+    me = _where.thread_name()
+    with _count_lock:
+        if _busy:
+            # Eventlet is patching from another thread: do not wait.
+            _refuse_concurrent(me, list(_busy))
+        _entered.append(me)
+    try:
+        return _apply_locked(me, mode, patch, project, default)
+    finally:
+        with _count_lock:
+            _entered.remove(me)
+            _busy.clear()
+
+
+def _apply_locked(
+    me: str,
+    mode: object,
+    patch: object,
+    project: object,
+    default: object,
+) -> _state.PatchState:
     with _lock:
         current = _state.state()
         if current.mode != "unset":
@@ -175,6 +245,15 @@ def apply(
         # oslo.service already running the other backend: refuse before
         # anything patches (nothing has been changed yet).
         _oslo_backend.agree(decision.mode)
+        if decision.mode == "eventlet":
+            others = _off_main_company()
+            with _count_lock:
+                if others is None:
+                    _refused.clear()
+                elif others or _refused or len(_entered) > 1:
+                    _refused.extend(_entered)
+                    _refuse_concurrent(me, [*others, *_refused])
+                _busy.append(me)
         new = _state.PatchState(
             decision, _where.user_site(), _where.thread_name()
         )

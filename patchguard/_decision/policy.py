@@ -23,54 +23,79 @@ from __future__ import annotations
 
 from patchguard._decision import debugger as _debugger
 from patchguard._decision import hosts as _hosts
+from patchguard._decision.values import (
+    ALLOW_EVENTLET_VAR,
+    DEFAULT_OPTIONS,
+    DEFAULT_TASK_THRESHOLD,
+    FALSE_VALUES,
+    HUB_VAR,
+    HUBS,
+    LEGACY_VAR,
+    MODE_VAR,
+    MODES,
+    OPTIONS,
+    PATCH_VAR,
+    PROJECT_VAR,
+    PROJECT_VAR_PREFIX,
+    PROJECT_VAR_SUFFIX,
+    SHOWN,
+    STDLIB_OPTIONS,
+    STRICT_VAR,
+    TRUE_VALUES,
+    WATCHDOG_TASK_VAR,
+    WATCHDOG_VAR,
+    _accepted,
+    _bad,
+    parse_allow,
+    parse_flag,
+    parse_hub,
+    parse_mode,
+    parse_patch,
+    parse_project,
+    parse_seconds,
+    project_var,
+    show,
+)
 from patchguard._errors import ConfigError
+
+#: The values' names and parsers live in :mod:`.values`; re-exported.
+__all__ = [
+    "ALLOW_EVENTLET_VAR",
+    "DEFAULT_OPTIONS",
+    "FALSE_VALUES",
+    "LEGACY_VAR",
+    "MODE_VAR",
+    "MODES",
+    "OPTIONS",
+    "PATCH_VAR",
+    "PROJECT_VAR",
+    "PROJECT_VAR_PREFIX",
+    "PROJECT_VAR_SUFFIX",
+    "SHOWN",
+    "STDLIB_OPTIONS",
+    "STRICT_VAR",
+    "TRUE_VALUES",
+    "WATCHDOG_TASK_VAR",
+    "WATCHDOG_VAR",
+    "DEFAULT_TASK_THRESHOLD",
+    "HUB_VAR",
+    "HUBS",
+    "parse_hub",
+    "parse_seconds",
+    "Decision",
+    "decide",
+    "parse_allow",
+    "parse_flag",
+    "parse_mode",
+    "parse_patch",
+    "parse_project",
+    "project_var",
+    "show",
+]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
-
-MODES = ("auto", "eventlet", "native")
-#: eventlet's ``monkey_patch()`` keyword names, in eventlet's spelling.
-OPTIONS = (
-    "os",
-    "select",
-    "socket",
-    "thread",
-    "time",
-    "psycopg",
-    "MySQLdb",
-    "builtins",
-    "subprocess",
-)
-#: What a bare ``eventlet.monkey_patch()`` patches (MySQLdb and builtins
-#: are opt-in in eventlet).
-DEFAULT_OPTIONS = frozenset(OPTIONS) - {"MySQLdb", "builtins"}
-_BY_LOWER = {name.lower(): name for name in OPTIONS}
-
-TRUE_VALUES = ("1", "true", "yes", "on")
-FALSE_VALUES = ("0", "false", "no", "off", "")
-
-MODE_VAR = "PATCHGUARD_MODE"
-PATCH_VAR = "PATCHGUARD_PATCH"
-PROJECT_VAR = "PATCHGUARD_PROJECT"
-STRICT_VAR = "PATCHGUARD_STRICT"
-ALLOW_EVENTLET_VAR = "PATCHGUARD_ALLOW_EVENTLET"
-LEGACY_VAR = "DISABLE_EVENTLET_PATCHING"
-WATCHDOG_VAR = "PATCHGUARD_WATCHDOG"
-WATCHDOG_TASK_VAR = "PATCHGUARD_WATCHDOG_TASK"
-#: stuck-task threshold when PATCHGUARD_WATCHDOG_TASK is unset (seconds).
-DEFAULT_TASK_THRESHOLD = 60.0
-_PROJECT_VAR_PREFIX, _PROJECT_VAR_SUFFIX = "OS_", "_DISABLE_EVENTLET_PATCHING"
-#: eventlet's own hub switch, validated before anything patches.
-HUB_VAR = "EVENTLET_HUB"
-#: eventlet's built-in hubs → the ``select`` attribute each one needs.
-HUBS = {
-    "epolls": "epoll",
-    "kqueue": "kqueue",
-    "poll": "poll",
-    "selects": "select",
-    "asyncio": "",
-}
+    from collections.abc import Mapping
 
 
 class Decision:
@@ -147,285 +172,12 @@ class Decision:
         )
 
 
-def _accepted(values: Iterable[str]) -> str:
-    return ", ".join(repr(v) for v in values)
-
-
-def _bad(
-    name: str, value: object, accepted: str, values: Iterable[str] = ()
-) -> ConfigError:
-    return ConfigError(
-        f"{name}={value!r} is not valid; accepted values: {accepted}",
-        name,
-        value,
-        tuple(values),
-    )
-
-
-def parse_mode(name: str, value: str | None) -> str:
-    """Validate a mode value; ``None`` and empty mean ``"auto"``.
-
-    :param name: the variable or argument name, for the error message.
-    :param value: the raw value.
-    :returns: ``"auto"``, ``"eventlet"`` or ``"native"``.
-    :raises ConfigError: on any other value.
-    """
-    if value is None:
-        return "auto"
-    if not isinstance(value, str):
-        raise _bad(name, value, _accepted(MODES), MODES)
-    text = value.strip().lower()
-    if text == "":
-        return "auto"
-    if text not in MODES:
-        raise _bad(name, value, _accepted(MODES), MODES)
-    return text
-
-
-def parse_flag(name: str, value: str | None) -> bool | None:
-    """Validate a boolean switch.
-
-    :param name: the variable name, for the error message.
-    :param value: the raw value, or ``None`` when unset.
-    :returns: ``True``, ``False``, or ``None`` for unset/empty
-        ("no opinion").
-    :raises ConfigError: on a value that is neither true nor false.
-    """
-    if value is None:
-        return None
-    text = value.strip().lower()
-    if text == "":
-        return None
-    if text in TRUE_VALUES:
-        return True
-    if text in FALSE_VALUES:
-        return False
-    raise _bad(
-        name,
-        value,
-        f"true ({_accepted(TRUE_VALUES)}), false "
-        f"({_accepted(FALSE_VALUES[:-1])}) or empty",
-        TRUE_VALUES + FALSE_VALUES,
-    )
-
-
-_PATCH_ACCEPTED = (
-    "'all' (the default), 'all' followed by exclusions such as "
-    "'all,-thread' or opt-in additions such as 'all,MySQLdb', or a comma "
-    "list of " + _accepted(OPTIONS)
-)
-_PATCH_FORMS = ("all", "all,-OPTION", "all,OPTION", *OPTIONS)
-
-
-def parse_patch(
-    name: str, value: str | Iterable[str] | None
-) -> frozenset[str]:
-    """Validate a patch list such as ``all,-thread`` or ``socket,time``.
-
-    :param name: the variable or argument name, for the error message.
-    :param value: a comma-separated string, an iterable of names, or
-        ``None``/empty for ``all``.
-    :returns: the eventlet option names to patch (never empty).
-    :raises ConfigError: on an unknown name, a misplaced ``all`` or ``-``,
-        an empty item, or a list that leaves nothing to patch.
-    """
-    if value is None:
-        return DEFAULT_OPTIONS
-    if isinstance(value, str):
-        raw = value
-        items = [item.strip() for item in value.split(",")]
-        if value.strip() == "":
-            return DEFAULT_OPTIONS
-    else:
-        try:
-            items = [str(item).strip() for item in value]
-        except TypeError:
-            raise _bad(name, value, _PATCH_ACCEPTED, _PATCH_FORMS) from None
-        raw = ",".join(items)
-    lowered = [item.lower() for item in items]
-    if lowered[0] == "all":
-        chosen = set(DEFAULT_OPTIONS)
-        for item in lowered[1:]:
-            excluded = item[:1] == "-"
-            option = _BY_LOWER.get(item[1:] if excluded else item)
-            if option is None:
-                raise _bad(name, raw, _PATCH_ACCEPTED, _PATCH_FORMS)
-            if excluded:
-                chosen.discard(option)
-            else:
-                # ``all,MySQLdb``: add one of eventlet's opt-in patches.
-                chosen.add(option)
-    else:
-        chosen = set()
-        for item in lowered:
-            option = _BY_LOWER.get(item)
-            if option is None:
-                raise _bad(name, raw, _PATCH_ACCEPTED, _PATCH_FORMS)
-            chosen.add(option)
-    if not chosen:
-        raise ConfigError(
-            f"{name}={raw!r} leaves nothing to patch; "
-            f"use {MODE_VAR}=native for an unpatched process",
-            name,
-            raw,
-            _PATCH_FORMS,
-        )
-    return frozenset(chosen)
-
-
-def parse_project(name: str, value: str | None) -> str | None:
-    """Validate a project name (letters, digits, ``_``; starts with a letter).
-
-    :param name: the variable or argument name, for the error message.
-    :param value: the raw value.
-    :returns: the stripped name, or ``None`` when unset or empty.
-    :raises ConfigError: when it cannot form an environment variable name.
-    """
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise _bad(
-            name,
-            value,
-            "a project name such as 'nova'",
-            ("a project name such as 'nova'",),
-        )
-    text = value.strip()
-    if text == "":
-        return None
-    if not (
-        text.isascii()
-        and text[0].isalpha()
-        and text.replace("_", "").isalnum()
-    ):
-        raise _bad(
-            name,
-            value,
-            "a project name such as 'nova' (ASCII letters, digits and '_', "
-            "starting with a letter)",
-            ("a project name such as 'nova'",),
-        )
-    return text
-
-
-def parse_seconds(name: str, value: object, off: bool = False) -> float | None:
-    """Validate a duration in seconds such as ``0.1`` or ``60``.
-
-    :param name: the variable or argument name, for the error message.
-    :param value: the raw value (a string from the environment, or a
-        number from an argument).
-    :param off: whether ``None``, empty and ``off`` mean "disabled".
-    :returns: a positive finite number of seconds, or ``None`` (off).
-    :raises ConfigError: on anything else.
-    """
-    accepted = "a positive number of seconds such as '0.1' or '60'"
-    if off:
-        accepted += ", or 'off' (or unset) to disable"
-    if off and (
-        value is None
-        or (isinstance(value, str) and value.strip().lower() in ("", "off"))
-    ):
-        return None
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise _bad(name, _short(value), accepted)
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise _bad(name, _short(value), accepted) from None
-    if not (0 < seconds < float("inf")):
-        raise _bad(name, _short(value), accepted)
-    return seconds
-
-
-def _short(value: object) -> object:
-    if isinstance(value, str) and len(value) > 60:
-        return value[:57] + "..."
-    return value
-
-
-def parse_allow(name: str, value: str | None) -> frozenset[str]:
-    """Validate a comma list of module names (``futurist,oslo_log``).
-
-    :param name: the variable name, for the error message.
-    :param value: the raw value, or ``None`` when unset.
-    :returns: the module names (empty when unset or empty).
-    :raises ConfigError: on an item that is not a dotted module name.
-    """
-    if value is None or value.strip() == "":
-        return frozenset()
-    items = [item.strip() for item in value.split(",")]
-    for item in items:
-        if not item or not all(
-            part.isidentifier() and part.isascii() for part in item.split(".")
-        ):
-            raise _bad(
-                name,
-                value if len(value) <= 80 else value[:77] + "...",
-                "a comma list of importing module names such as "
-                "'futurist,oslo_log.pipe_mutex'",
-            )
-    return frozenset(items)
-
-
-def parse_hub(name: str, value: str | None) -> str | None:
-    """Validate ``EVENTLET_HUB`` the way eventlet will read it.
-
-    eventlet only reads it when the hub is first used, long after
-    patching, and then fails with a bare ``ImportError`` or "selected hub
-    is not available"; checking it here fails before anything patches.
-
-    :param name: the variable name, for the error message.
-    :param value: the raw value, or ``None`` when unset.
-    :returns: the value, or ``None`` when unset.
-    :raises ConfigError: on a built-in hub this platform lacks, or a
-        ``package.module[:Class]`` that cannot be found.
-    """
-    if value is None:
-        return None
-    text = value.strip()
-    accepted = (
-        ", ".join(repr(h) for h in HUBS)
-        + " (those this platform supports), or an importable "
-        "'package.module[:Class]'"
-    )
-    if text in HUBS:
-        needs = HUBS[text]
-        if needs:
-            import select
-
-            if not hasattr(select, needs):
-                raise _bad(name, value, accepted)
-        return text
-    if "." in text or ":" in text:
-        # Only the top-level package is looked up: finding a submodule
-        # would import its parents, before patching.
-        top = text.partition(":")[0].split(".")[0]
-        import importlib.util
-
-        try:
-            found = importlib.util.find_spec(top) if top else None
-        except (ImportError, ValueError):
-            found = None
-        if found is not None:
-            return text
-    raise _bad(name, value[:80], accepted)
-
-
-def project_var(project: str) -> str:
-    """Return the legacy per-project switch, e.g. ``OS_NOVA_DISABLE_...``.
-
-    :param project: a validated project name.
-    :returns: the environment variable name.
-    """
-    return f"OS_{project.upper()}_DISABLE_EVENTLET_PATCHING"
-
-
 def decide(
     environ: Mapping[str, str],
-    mode: str | None = None,
-    patch: str | Iterable[str] | None = None,
-    project: str | None = None,
-    default: str | None = None,
+    mode: object = None,
+    patch: object = None,
+    project: object = None,
+    default: object = None,
     inferred: str | None = None,
 ) -> Decision:
     """Decide the mode from arguments, environment and detectors.
@@ -436,8 +188,10 @@ def decide(
     :param environ: the environment (normally ``os.environ``).
     :param mode: ``"eventlet"``/``"native"`` forces the mode;
         ``None``/``"auto"`` leaves it to the environment.
-    :param patch: patch list used when ``PATCHGUARD_PATCH`` is unset.
-    :param project: project name used when ``PATCHGUARD_PROJECT`` is unset.
+    :param patch: patch list used when ``PATCHGUARD_PATCH`` is unset (see
+        :func:`parse_patch`; validated even when the variable is set).
+    :param project: project name used when ``PATCHGUARD_PROJECT`` is
+        unset (validated even when it is set).
     :param default: the entry point's fallback mode, replacing eventlet.
     :param inferred: the entry point's top-level package, used as the
         project when neither ``PATCHGUARD_PROJECT`` nor ``project`` names
@@ -454,14 +208,18 @@ def decide(
         if default_mode == "auto":
             raise _bad("default", default, _accepted(MODES[1:]), MODES[1:])
 
+    # Arguments are validated even when the operator's variable wins:
+    # a typo in code must not hide until the variable is unset.
+    arg_options = parse_patch("patch", patch)
     env_patch = environ.get(PATCH_VAR)
     if env_patch is not None and env_patch.strip() != "":
         options = parse_patch(PATCH_VAR, env_patch)
     else:
-        options = parse_patch("patch", patch)
+        options = arg_options
 
     env_project = parse_project(PROJECT_VAR, environ.get(PROJECT_VAR))
-    name = env_project or parse_project("project", project)
+    arg_project = parse_project("project", project)
+    name = env_project or arg_project
     if name is None and inferred is not None:
         # A package name is a valid project name unless it is not an
         # identifier-like word; then nothing can be inferred.
@@ -491,8 +249,8 @@ def decide(
         sorted(
             var
             for var, value in environ.items()
-            if var.startswith(_PROJECT_VAR_PREFIX)
-            and var.endswith(_PROJECT_VAR_SUFFIX)
+            if var.startswith(PROJECT_VAR_PREFIX)
+            and var.endswith(PROJECT_VAR_SUFFIX)
             and value.strip() != ""
         )
         if name is None

@@ -49,11 +49,13 @@ def _debugger(
         warn.Finding(
             warn.DebuggerWarning,
             f"thread is left unpatched under the {name} debugger while "
-            f"{','.join(green) or 'other modules'} are green: a native lock "
-            f"held across a green sleep or socket call deadlocks the "
-            f"process (the old monkey_patch(thread=False) debugger "
-            f"workaround). Fix: run native (PATCHGUARD_MODE=native), or "
-            f"patch thread too (PATCHGUARD_PATCH=all).",
+            f"{','.join(green) or 'other modules'} are green: a native "
+            f"threading.Lock held across a green sleep or socket call "
+            f"deadlocks the process and a native threading.RLock lets two "
+            f"greenthreads in at once (the old monkey_patch(thread=False) "
+            f"debugger workaround). Fix: run native "
+            f"(PATCHGUARD_MODE=native), or patch thread too "
+            f"(PATCHGUARD_PATCH=all).",
             current.site,
         )
     ]
@@ -69,11 +71,14 @@ def _partial(
         warn.Finding(
             warn.PartialPatchWarning,
             f"partial patching: threading locks are native but "
-            f"{','.join(green)} {'is' if len(green) == 1 else 'are'} green, "
-            f"so any lock held across a green sleep or I/O call blocks the "
-            f"only OS thread and deadlocks the process. Fix: patch thread "
-            f"too (PATCHGUARD_PATCH=all) or run native "
-            f"(PATCHGUARD_MODE=native).",
+            f"{','.join(green)} {'is' if len(green) == 1 else 'are'} green. "
+            f"A threading.Lock held across a green sleep or I/O call "
+            f"deadlocks the process (the next greenthread to acquire it "
+            f"blocks the only OS thread); a threading.RLock loses mutual "
+            f"exclusion instead (every greenthread runs on the one OS "
+            f"thread, so it counts as the owner and enters while another "
+            f"greenthread holds it). Fix: patch thread too "
+            f"(PATCHGUARD_PATCH=all) or run native (PATCHGUARD_MODE=native).",
             current.site,
         )
     ]
@@ -111,9 +116,8 @@ def driver_finding(name: str, current: PatchState) -> warn.Finding | None:
             "MySQLdb is imported but not patched: every query blocks the "
             "hub (MySQLdb is a C driver eventlet leaves alone by default). "
             "Fix: use PyMySQL (pure Python, made green by the socket "
-            "patch), or add the patch option "
-            "(PATCHGUARD_PATCH=all,MySQLdb is not a valid form: list the "
-            "options, e.g. os,select,socket,thread,time,subprocess,MySQLdb).",
+            "patch), or add eventlet's opt-in MySQLdb patch to the "
+            "defaults with PATCHGUARD_PATCH=all,MySQLdb.",
             None,
         )
     if name == "psycopg2" and "psycopg" not in patched:

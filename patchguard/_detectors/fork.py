@@ -52,6 +52,16 @@ _FIX = (
     "(multiprocessing.get_context('spawn'))."
 )
 
+#: Added in eventlet mode, where the usual advice does not hold (checked
+#: by tests/test_installed.py::test_fork_advice_names_what_works).
+_EVENTLET_FIX = (
+    " In an eventlet-mode parent use concurrent.futures."
+    "ProcessPoolExecutor(mp_context=multiprocessing.get_context('spawn')) "
+    "or multiprocessing.Process with the 'spawn' start method: "
+    "multiprocessing.Pool hangs there with any start method, and "
+    "'forkserver' is unavailable. For commands use patchguard.subproc."
+)
+
 
 def _registries() -> list[dict[int, Any]]:
     found = []
@@ -210,10 +220,13 @@ def finding() -> Any:
         )
     if timers:
         parts.append(f"{timers} pending hub timer(s) duplicated in the child.")
-    from patchguard import warn
+    from patchguard import _state, warn
 
+    fix = _FIX
+    if _state.state().mode == "eventlet" or _state.patched_options():
+        fix += _EVENTLET_FIX
     return warn.Finding(
-        warn.ForkWarning, "fork() with " + " ".join(parts) + " " + _FIX
+        warn.ForkWarning, "fork() with " + " ".join(parts) + " " + fix
     )
 
 

@@ -1,8 +1,18 @@
-"""8 threads bootstrap at once: eventlet patches exactly once."""
+"""8 threads bootstrap at once (argv[1]: PATCHGUARD_MODE).
 
+Native mode: one decision, the same state for all.  Eventlet mode: every
+caller is refused with PatchOrderError and nothing is patched (patching
+while threads wait in the bootstrap made the process unable to exit);
+the main thread then bootstraps alone, and the process exits by itself.
+"""
+
+import os
+import sys
 import threading
 
-import eventlet.patcher
+os.environ["PATCHGUARD_MODE"] = sys.argv[1]
+
+import eventlet.patcher  # noqa: E402
 
 calls = []
 _real = eventlet.patcher.monkey_patch
@@ -28,30 +38,24 @@ def boot():
     try:
         states.append(patchguard.apply())
     except Exception as exc:  # noqa: BLE001
-        errors.append(repr(exc))
+        errors.append(f"{type(exc).__name__}: {exc}")
 
 
-threads = [threading.Thread(target=boot, daemon=True) for _ in range(8)]
+threads = [threading.Thread(target=boot) for _ in range(8)]
 for t in threads:
     t.start()
-# Joins of threads started before patching can hang (that is the hazard
-# patchguard reports), so wait on the results instead.
-import time  # noqa: E402
-
-deadline = time.monotonic() + 20
-while len(states) + len(errors) < 8 and time.monotonic() < deadline:
-    time.sleep(0.01)
+for t in threads:
+    t.join(timeout=20)
+refused_calls = len(calls)
+then = patchguard.apply()
 
 from _emit import emit  # noqa: E402
 
 emit(
+    monkey_patch_calls_while_racing=refused_calls,
     monkey_patch_calls=len(calls),
     results=len(states),
     same_object=len({id(s) for s in states}) == 1,
     errors=errors,
+    then_mode=then.mode,
 )
-# Threads that predate patching cannot be joined reliably (the very hazard
-# patchguard reports): leave without the interpreter's shutdown joins.
-import os  # noqa: E402
-
-os._exit(0)
