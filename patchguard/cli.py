@@ -11,10 +11,13 @@
     run the target exactly as its project would, deciding nothing:
     patchguard only watches (forks, eventlet imports, oslo.service's
     backend) and warns.  The form for native-by-design services.
-``check [--json] [--timeout SECONDS] TARGET [ARGS...]``
+``check [--json] [--migration] [--timeout SECONDS] TARGET [ARGS...]``
     import the target exactly as the service starts, *without*
     bootstrapping first, in a child process, and report every finding
-    about that start-up.
+    about that start-up.  ``--migration`` adds one verdict: can the
+    entry point run native, or which eventlet uses (in the modules it
+    imported) block it (:mod:`patchguard._cli.migration`); the status is
+    then 0 can run native, 1 blocked.
 ``check [--json] --spawn MODULE:ATTR``
     import MODULE, take ATTR (calling it when it is a function) and name
     every attribute path that would not pickle for a ``spawn`` worker.
@@ -56,7 +59,8 @@ USAGE = """\
 usage: patchguard report [--json]
        patchguard run [--mode MODE] [--patch LIST] TARGET [ARGS...]
        patchguard run --watch TARGET [ARGS...]
-       patchguard check [--json] [--timeout SECONDS] TARGET [ARGS...]
+       patchguard check [--json] [--migration] [--timeout SECONDS] TARGET
+                        [ARGS...]
        patchguard check [--json] --spawn MODULE:ATTR
        patchguard scan PATH... [--json] [--baseline FILE] [--exclude GLOB]
        patchguard parity [--project NAME] -- COMMAND...
@@ -235,7 +239,9 @@ def _check(argv: list[str]) -> int:
         from patchguard._cli import spawn as _spawn_check
 
         return _spawn_check.main(argv)
-    opts, module, text, args = _parse(argv, ("--json",), ("--timeout",))
+    opts, module, text, args = _parse(
+        argv, ("--json", "--migration"), ("--timeout",)
+    )
     timeout = DEFAULT_TIMEOUT
     if "--timeout" in opts:
         raw = opts["--timeout"]
@@ -257,7 +263,9 @@ def _check(argv: list[str]) -> int:
     from patchguard._cli import target as _target
 
     found = _target.resolve(module, text)
-    status, output = _checker.check(found, args, "--json" in opts, timeout)
+    status, output = _checker.check(
+        found, args, "--json" in opts, timeout, "--migration" in opts
+    )
     _emit(output)
     return status
 

@@ -181,6 +181,42 @@ def test_non_uses_are_not_reported(source: str) -> None:
     assert uses == []
 
 
+@pytest.mark.parametrize(
+    ("source", "guarded"),
+    [
+        ("try:\n    import eventlet\nexcept ImportError:\n    pass\n", True),
+        (
+            "try:\n    from eventlet import greenpool\n"
+            "except (OSError, ModuleNotFoundError):\n    pass\n",
+            True,
+        ),
+        ("import eventlet\n", False),
+        ("try:\n    import eventlet\nexcept Exception:\n    pass\n", False),
+        ("try:\n    pass\nexcept ImportError:\n    import eventlet\n", False),
+    ],
+)
+def test_guarded_probe_import_is_marked(source: str, guarded: bool) -> None:
+    """An eventlet import inside try/except ImportError is a guarded
+    probe; any other import is not."""
+    uses, error = scan_source(source, "x.py")
+    assert error is None
+    assert [u.guarded for u in uses] == [guarded]
+
+
+def test_use_inside_a_guarded_try_is_not_a_probe() -> None:
+    """Only the import in a guarded try is a probe: a call through it in
+    the same try is a real use."""
+    source = (
+        "try:\n    import eventlet\n    eventlet.spawn(f)\n"
+        "except ImportError:\n    pass\n"
+    )
+    uses, _ = scan_source(source, "x.py")
+    assert [(u.name, u.guarded) for u in uses] == [
+        ("eventlet", True),
+        ("eventlet.spawn", False),
+    ]
+
+
 def test_syntax_error_is_reported_and_skipped(tmp_path: Path) -> None:
     """A file that does not parse is reported with its line, never a crash,
     and the other files are still scanned."""

@@ -60,7 +60,9 @@ def validate_environment() -> None:
     _policy.decide(os.environ)
 
 
-def _child(target: Target, args: list[str], timeout: float) -> list[str]:
+def _child(
+    target: Target, args: list[str], timeout: float, modules: bool = False
+) -> list[str]:
     # ``-c`` with our own package directory in place of ``-c``'s working
     # directory, not ``-m``: the child must load this very patchguard even
     # when the working directory holds another ``patchguard/`` (a source
@@ -70,7 +72,9 @@ def _child(target: Target, args: list[str], timeout: float) -> list[str]:
         f"import sys; sys.path[0] = {home!r}; "
         f"from patchguard._cli.probe import main; main(sys.argv[1:])"
     )
-    spec = json.dumps({"target": target.to_dict(), "args": args})
+    spec = json.dumps(
+        {"target": target.to_dict(), "args": args, "modules": modules}
+    )
     return [sys.executable, "-c", code, "{result}", spec, str(timeout)]
 
 
@@ -82,12 +86,12 @@ def _kill_group(pgid: int) -> None:
 
 
 def _run_child(
-    target: Target, args: list[str], timeout: float
+    target: Target, args: list[str], timeout: float, modules: bool = False
 ) -> tuple[dict[str, Any] | None, int | None]:
     """Import the target in a child; return its result and exit status."""
     with tempfile.TemporaryDirectory(prefix="patchguard-check-") as tmp:
         result_path = os.path.join(tmp, "result.json")
-        cmd = _child(target, args, timeout)
+        cmd = _child(target, args, timeout, modules)
         cmd[cmd.index("{result}")] = result_path
         proc = subprocess.Popen(  # noqa: S603 - our own interpreter
             cmd,
@@ -175,7 +179,11 @@ def ignored_variables(state: dict[str, Any] | None) -> list[dict[str, str]]:
 
 
 def check(
-    target: Target, args: list[str], as_json: bool, timeout: float
+    target: Target,
+    args: list[str],
+    as_json: bool,
+    timeout: float,
+    migration: bool = False,
 ) -> tuple[int, str]:
     """Import ``target`` under watch in a child; return status and output.
 
@@ -183,11 +191,14 @@ def check(
     :param args: the target's arguments (its ``sys.argv[1:]``).
     :param as_json: render JSON instead of the human report.
     :param timeout: seconds the import may take before it is stopped.
+    :param migration: also judge whether it can run native
+        (:mod:`patchguard._cli.migration`); the status is then that
+        verdict: 0 can run native, 1 blocked.
     :returns: the exit status (0 clean, 1 hazards) and the text to print.
     :raises ConfigError: when the target's own bootstrap call is invalid.
     :raises UsageError: when a ``MODULE:FUNCTION`` names no function.
     """
-    result, returncode = _run_child(target, args, timeout)
+    result, returncode = _run_child(target, args, timeout, migration)
     if result is None:
         result = _no_report(returncode, timeout)
     if "config_error" in result:
@@ -203,6 +214,12 @@ def check(
     findings = result["findings"]
     ignored = ignored_variables(result["state"])
     status = 1 if findings else 0
+    moved: dict[str, Any] | None = None
+    if migration:
+        from patchguard._cli import migration as _migration
+
+        moved = _migration.verdict(result)
+        status = 0 if moved["verdict"] == "can run native" else 1
     if as_json:
         payload = {
             "target": target.describe(),
@@ -212,6 +229,8 @@ def check(
             "ignored_variables": ignored,
             "status": status,
         }
+        if moved is not None:
+            payload["migration"] = moved
         return status, json.dumps(payload, indent=2, sort_keys=True) + "\n"
     lines = [
         f"patchguard check {target.describe()}",
@@ -222,6 +241,8 @@ def check(
         lines.append(
             f"ignored     {item['variable']}={item['value']}: {item['reason']}"
         )
-    verdict = "clean" if status == 0 else f"{len(findings)} hazard(s)"
+    verdict = f"{len(findings)} hazard(s)" if findings else "clean"
     lines.append(body + f"result      {verdict}")
+    if moved is not None:
+        lines.append(_migration.render(moved).rstrip("\n"))
     return status, "\n".join(lines) + "\n"

@@ -47,6 +47,8 @@ _pid = os.getpid()
 _captured: list[warnings.WarningMessage] = []
 _result_path = ""
 _timeout = 0.0
+# check --migration: also report the file of every module imported.
+_with_modules = False
 
 
 def _outside(filename: str) -> bool:
@@ -222,6 +224,10 @@ def _report(extra: list[dict[str, Any]], ended: bool) -> None:
             "state": _state.state().to_dict(),
             "findings": findings + extra + _threads_left(),
         }
+        if _with_modules:
+            from patchguard._cli import migration as _migration
+
+            result["modules"] = _migration.module_files()
     except Exception as exc:  # noqa: BLE001 - the report must be written
         result = {
             "decision": {"kind": "none", "site": None, "text": "unknown"},
@@ -306,10 +312,11 @@ def main(argv: list[str]) -> None:
 
     :param argv: ``[result_path, target_json, timeout_seconds]``.
     """
-    global _result_path, _timeout, _captured
+    global _result_path, _timeout, _captured, _with_modules
     _result_path, raw, timeout = argv
     _timeout = float(timeout)
     spec = json.loads(raw)
+    _with_modules = bool(spec.get("modules"))
     target = _target.Target.from_dict(spec["target"])
     _launch.prepare(target, spec["args"])
     os._exit = _exit_wrapper

@@ -62,6 +62,8 @@ class Use:
     :ivar col: 0-based column.
     :ivar name: the resolved dotted name (or mock target) that matched.
     :ivar text: the stripped source line.
+    :ivar guarded: an import inside ``try: ... except ImportError``: a
+        probe for eventlet that works without it, not a use of it.
     """
 
     pattern: str
@@ -70,6 +72,7 @@ class Use:
     col: int
     name: str
     text: str
+    guarded: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,7 +103,10 @@ class _Visitor:
         self.lines = lines
         self.aliases: dict[str, str] = {}
         self.uses: list[Use] = []
+        # > 0 inside the body of a try whose handlers catch ImportError.
+        self._guard = 0
         self._handlers: dict[type, Callable[[Any], None]] = {
+            ast.Try: self.visit_Try,
             ast.Import: self.visit_Import,
             ast.ImportFrom: self.visit_ImportFrom,
             ast.Attribute: self.visit_Attribute,
@@ -128,6 +134,19 @@ class _Visitor:
             elif isinstance(value, ast.AST):
                 visit(value)
 
+    def visit_Try(self, node: ast.Try) -> None:
+        """Visit a try; its body is a guarded probe if ImportError is
+        caught."""
+        guard = any(_catches_import_error(h.type) for h in node.handlers)
+        self._guard += guard
+        for item in node.body:
+            self.visit(item)
+        self._guard -= guard
+        for handler in node.handlers:
+            self.visit(handler)
+        for item in [*node.orelse, *node.finalbody]:
+            self.visit(item)
+
     def _add(self, pattern: str, node: ast.AST, name: str) -> None:
         line = getattr(node, "lineno", 0)
         text = (
@@ -141,6 +160,10 @@ class _Visitor:
                 getattr(node, "col_offset", 0),
                 name,
                 text[:MAX_TEXT],
+                # Only the import itself is a probe: a call through the
+                # name inside the same try is still a use.
+                guarded=self._guard > 0
+                and isinstance(node, (ast.Import, ast.ImportFrom)),
             )
         )
 
@@ -229,6 +252,18 @@ class _Visitor:
         if isinstance(attr, ast.Constant) and isinstance(attr.value, str):
             return f"{owner}.{attr.value}"
         return owner
+
+
+def _catches_import_error(kind: ast.expr | None) -> bool:
+    # ``except ImportError``, ``except (ImportError, X)``, and the
+    # subclass ``ModuleNotFoundError``; a bare ``except:`` catches
+    # everything but says nothing about a probe, so it does not count.
+    names = kind.elts if isinstance(kind, ast.Tuple) else [kind]
+    return any(
+        isinstance(n, ast.Name)
+        and n.id in ("ImportError", "ModuleNotFoundError")
+        for n in names
+    )
 
 
 def _is_zero_yield(node: ast.Call) -> bool:

@@ -1,0 +1,1 @@
+"""A service blocked by a green helper that two modules import."""

@@ -1,0 +1,1 @@
+"""A service that never touches eventlet: check --migration says native."""

@@ -1,0 +1,1 @@
+"""A service that only probes for eventlet: it can run native."""
