@@ -90,3 +90,16 @@ def test_migration_usage_error_exits_2() -> None:
     assert doc["status"] == 2
     assert doc["argument"] != "--migration"
     assert "mig_nowhere.cmd" in doc["error"]
+
+
+def test_library_uses_do_not_block_a_script() -> None:
+    """A script whose own code is native runs native although futurist
+    (installed, dual-mode) spells eventlet: listed under libraries."""
+    result = cli("check", "--migration", "--json", "mig_lib.py")
+    assert result.returncode == 0, result.stdout + result.stderr
+    moved = one_json(result)["migration"]
+    assert moved["verdict"] == "can run native"
+    assert moved["target_package"] is None
+    assert moved["libraries"]["futurist"] > 0
+    human = cli("check", "--migration", "mig_lib.py")
+    assert "not blocking: futurist (" in human.stdout

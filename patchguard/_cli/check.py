@@ -218,7 +218,7 @@ def check(
     if migration:
         from patchguard._cli import migration as _migration
 
-        moved = _migration.verdict(result)
+        moved = _migration.verdict(result, target.module)
         status = 0 if moved["verdict"] == "can run native" else 1
     if as_json:
         payload = {

@@ -12,6 +12,12 @@ imported modules import the module that holds each one (a helper that
 half the service imports is the first thing to port).  A guarded probe
 (``try: import eventlet`` / ``except ImportError``) is listed but does not
 block: the module works without eventlet.
+
+Only the service's own code blocks: its package (the target's top-level
+package) and modules outside site-packages and the standard library.
+Installed libraries (oslo.log, futurist, oslo.messaging...) that serve
+both modes choose their eventlet branch at run time, which a static scan
+cannot see: their uses are listed under ``libraries``, not blocking.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 import ast
 import os
 import sys
+import sysconfig
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -92,10 +99,35 @@ def _importers(modules: dict[str, str], targets: set[str]) -> dict[str, int]:
     return counts
 
 
-def verdict(result: dict[str, Any]) -> dict[str, Any]:
+def _installed_dirs() -> tuple[str, ...]:
+    paths = sysconfig.get_paths()
+    keys = ("stdlib", "platstdlib", "purelib", "platlib")
+    return tuple(
+        os.path.join(os.path.realpath(paths[k]), "")
+        for k in keys
+        if k in paths
+    )
+
+
+def _is_own(module: str, path: str, root: str | None) -> bool:
+    """Is ``module`` the service's own code (not an installed library)?"""
+    if root is not None and module.split(".", 1)[0] == root.split(".")[0]:
+        return True
+    real = os.path.realpath(path)
+    parts = real.split(os.sep)
+    if "site-packages" in parts or "dist-packages" in parts:
+        return False
+    return not real.startswith(_installed_dirs())
+
+
+def verdict(result: dict[str, Any], root: str | None) -> dict[str, Any]:
     """Judge the start-up reported by check's child.
 
     :param result: the child's result, with ``modules``.
+    :param root: the target's module (``nova.cmd.compute``), whose
+        top-level package is the service's own code; ``None`` for a
+        script (then its own code is what lies outside installed
+        packages).
     :returns: the ``migration`` document: ``verdict`` ("can run native"
         or "blocked"), ``blocked_by`` (uses with ``importers``, most
         depended on first), ``probes`` (guarded imports), ``runtime``
@@ -107,7 +139,14 @@ def verdict(result: dict[str, Any]) -> dict[str, Any]:
     modules: dict[str, str] = result.get("modules") or {}
     by_file = {path: name for name, path in modules.items()}
     uses, errors, parsed = _walker.scan_files(sorted(by_file))
-    blocking = [u for u in uses if not u.guarded]
+    real = [u for u in uses if not u.guarded]
+    blocking = [u for u in real if _is_own(by_file[u.path], u.path, root)]
+    libraries: dict[str, int] = {}
+    for use in real:
+        module = by_file[use.path]
+        if not _is_own(module, use.path, root):
+            top = module.split(".", 1)[0]
+            libraries[top] = libraries.get(top, 0) + 1
     counts = _importers(modules, {by_file[u.path] for u in blocking})
 
     def record(use: _walker.Use) -> dict[str, Any]:
@@ -129,8 +168,10 @@ def verdict(result: dict[str, Any]) -> dict[str, Any]:
     state = result.get("state") or {}
     return {
         "verdict": "blocked" if blocked else "can run native",
+        "target_package": root.split(".")[0] if root else None,
         "blocked_by": blocked,
         "probes": [record(u) for u in uses if u.guarded],
+        "libraries": dict(sorted(libraries.items())),
         "runtime": {
             "decision": result["decision"]["text"],
             "eventlet_imported_by": state.get("eventlet_imported_by"),
@@ -156,6 +197,12 @@ def render(doc: dict[str, Any]) -> str:
         lines.append(
             f"probe       {probe['location']}: {probe['text']} "
             f"(guarded: works without eventlet)"
+        )
+    if doc["libraries"]:
+        listed = ", ".join(f"{k} ({v})" for k, v in doc["libraries"].items())
+        lines.append(
+            f"libraries   eventlet uses in installed libraries, chosen at "
+            f"run time, not blocking: {listed}"
         )
     if not doc["blocked_by"]:
         lines.append("verdict     can run native")
