@@ -80,11 +80,11 @@ def _again(
         decision.mode == "native" or decision.options == current.requested
     ):
         return current
-    if decision.decided_by == "default":
-        # This call has no opinion at all (no argument, no variable, no
-        # detection, no default of its own): the earlier decision stands.
-        # ``patchguard run`` decides native before a target whose entry
-        # point does ``import patchguard.bootstrap``.
+    if decision.decided_by == "default" and current.mode == "native":
+        # This call has no opinion on the mode (no argument, no variable,
+        # no detection, no default of its own): the earlier native
+        # decision stands.  ``patchguard run`` decides native before a
+        # target whose entry point does ``import patchguard.bootstrap``.
         return current
     raise ConfigError(
         f"patchguard already decided mode={current.mode} "
