@@ -21,7 +21,8 @@ SAMPLES = 40
 def connect(url: str) -> tuple[Any, str]:
     """Open one DB-API connection to ``url``; return it and its paramstyle.
 
-    :param url: ``mysql://host:port/db`` or ``sqlite:///path``.
+    :param url: ``mysql://user:password@host:port/db`` or
+        ``sqlite:///path``.
     """
     if url.startswith("sqlite:///"):
         return sqlite3.connect(
@@ -30,10 +31,17 @@ def connect(url: str) -> tuple[Any, str]:
     import pymysql
 
     rest = url[len("mysql://") :]
+    credentials, _, rest = rest.rpartition("@")
+    user, _, password = credentials.partition(":")
     address, _, db = rest.partition("/")
     host, _, port = address.partition(":")
     conn = pymysql.connect(
-        host=host, port=int(port), user="root", database=db, autocommit=True
+        host=host,
+        port=int(port),
+        user=user,
+        password=password,
+        database=db,
+        autocommit=True,
     )
     return conn, "%s"
 
@@ -67,16 +75,5 @@ def populate(url: str) -> None:
         insert = f"INSERT INTO sample VALUES ({p}, {p}, {p}, {p}, {p})"  # noqa: S608
         cur.executemany(insert, rows)
         conn.commit()
-    finally:
-        conn.close()
-
-
-def create_database(host: str, port: int, name: str = "ceilometer") -> None:
-    """Create database ``name`` on a MariaDB server (no grant tables)."""
-    import pymysql
-
-    conn = pymysql.connect(host=host, port=port, user="root", autocommit=True)
-    try:
-        conn.cursor().execute(f"CREATE DATABASE IF NOT EXISTS {name}")
     finally:
         conn.close()

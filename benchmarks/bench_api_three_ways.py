@@ -46,8 +46,11 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
+# The one MariaDB starter the tests use too (private datadir, 127.0.0.1).
+sys.path.insert(0, str(ROOT))
 
-from _mariadb import MariaDBUnavailable, mariadb_server  # noqa: E402
+from tests.hosts import Unavailable  # noqa: E402
+from tests.hosts.mariadb import mariadb  # noqa: E402
 
 CONCURRENCY = (1, 10, 50)
 SERVERS = ("uwsgi", "eventlet.wsgi", "werkzeug")
@@ -238,13 +241,22 @@ def database(workdir: Path) -> Iterator[tuple[str, str]]:
     import _api_db
 
     try:
-        with mariadb_server() as server:
-            url = f"mysql://{server.host}:{server.port}/ceilometer"
-            _api_db.create_database(server.host, server.port)
+        with mariadb() as db:
+            url = (
+                f"mysql://{db.user}:{db.password}@{db.host}:{db.port}/"
+                f"{db.database}"
+            )
             _api_db.populate(url)
-            yield url, f"MariaDB {server.version} via PyMySQL (127.0.0.1)"
+            conn, _ = _api_db.connect(url)
+            try:
+                cursor = conn.cursor()
+                cursor.execute("SELECT VERSION()")
+                version = cursor.fetchone()[0]
+            finally:
+                conn.close()
+            yield url, f"MariaDB {version} via PyMySQL (127.0.0.1)"
             return
-    except MariaDBUnavailable as exc:
+    except Unavailable as exc:
         reason = str(exc).splitlines()[0]
     url = f"sqlite:///{workdir / 'samples.db'}"
     _api_db.populate(url)

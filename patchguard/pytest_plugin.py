@@ -47,7 +47,6 @@ something patched it).
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Generator
 from typing import Any
 
@@ -56,153 +55,22 @@ import pytest
 from patchguard import _state, warn
 from patchguard._decision import log as _log
 from patchguard._decision import policy as _policy
-from patchguard._detectors import leaks as _leaks
 from patchguard._errors import ConfigError, PatchOrderError
+from patchguard._plugin import options as _options
+from patchguard._plugin.leakwatch import LeakWatch
+from patchguard._plugin.options import Settings
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    pass
-
-#: Environment variable for ``--patchguard-expect``.
-EXPECT_VAR = "PATCHGUARD_EXPECT"
-EXPECTS = ("eventlet", "native", "any")
-MODES = ("eventlet", "native")
 #: marker → the mode it needs.
 MARKERS = {"eventlet_only": "eventlet", "native_only": "native"}
 #: the marker running a test under :func:`patchguard.watchdog.no_stall`.
 NO_STALL = "patchguard_no_stall"
-#: Seconds a test's threads get to finish after its teardown before they
-#: count as leaked (a stopped-but-not-joined thread needs a moment).
-LEAK_GRACE = 0.5
-
-
-class Settings:
-    """The plugin's resolved configuration.
-
-    :ivar expect: ``"eventlet"``, ``"native"`` or ``"any"``.
-    :ivar mode: the ``--patchguard-mode`` value, or ``None``.
-    :ivar bootstrap: whether the plugin applies the bootstrap itself.
-    :ivar strict: whether strict checks are on.
-    """
-
-    __slots__ = ("expect", "mode", "bootstrap", "strict")
-
-    def __init__(
-        self, expect: str, mode: str | None, bootstrap: bool, strict: bool
-    ) -> None:
-        self.expect = expect
-        self.mode = mode
-        self.bootstrap = bootstrap
-        self.strict = strict
-
 
 _SETTINGS = pytest.StashKey[Settings]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Register the ``--patchguard-*`` options and ini keys."""
-    group = parser.getgroup("patchguard", "eventlet patch state (patchguard)")
-    group.addoption(
-        "--patchguard-expect",
-        choices=EXPECTS,
-        default=None,
-        help="stop (exit status 4) before running any test unless the "
-        "process runs in this mode; overrides $PATCHGUARD_EXPECT and ini "
-        "patchguard_expect (default: any)",
-    )
-    group.addoption(
-        "--patchguard-bootstrap",
-        action="store_true",
-        default=False,
-        help="apply patchguard's bootstrap before conftests are imported",
-    )
-    group.addoption(
-        "--patchguard-mode",
-        choices=MODES,
-        default=None,
-        help="run the suite in this mode: sets PATCHGUARD_MODE and implies "
-        "--patchguard-bootstrap",
-    )
-    group.addoption(
-        "--patchguard-modes",
-        default=None,
-        metavar="MODES",
-        help="run the suite once per mode (e.g. eventlet,native), each in "
-        "a fresh interpreter, and report tests whose outcome differs",
-    )
-    group.addoption(
-        "--patchguard-strict",
-        action="store_true",
-        default=False,
-        help="stop on early threads or stale references found at "
-        "bootstrap; fail tests that leave threads running",
-    )
-    parser.addini(
-        "patchguard_expect",
-        "expected mode: eventlet, native or any (see --patchguard-expect)",
-        default="",
-    )
-    parser.addini(
-        "patchguard_bootstrap",
-        "apply patchguard's bootstrap before conftests are imported "
-        "(true: 1/true/yes/on; false: 0/false/no/off or empty)",
-        default="",
-    )
-    parser.addini(
-        "patchguard_strict",
-        "strict checks, see --patchguard-strict "
-        "(true: 1/true/yes/on; false: 0/false/no/off or empty)",
-        default="",
-    )
-
-
-def _expect(config: pytest.Config, given: str | None) -> str:
-    if given is not None:
-        return given
-    for name, value in (
-        (EXPECT_VAR, os.environ.get(EXPECT_VAR, "")),
-        ("patchguard_expect", str(config.getini("patchguard_expect"))),
-    ):
-        text = value.strip().lower()
-        if text == "":
-            continue
-        if text not in EXPECTS:
-            raise pytest.UsageError(
-                f"patchguard: {_where_set(name)}{name}="
-                f"{_policy.show(value)} is not valid; accepted values: "
-                f"{', '.join(repr(e) for e in EXPECTS)}"
-            )
-        return text
-    return "any"
-
-
-def _where_set(name: str) -> str:
-    return "" if name == EXPECT_VAR else "ini "
-
-
-def _ini_flag(config: pytest.Config, key: str) -> bool:
-    # Validated by patchguard, not by pytest's bool parser, so that a bad
-    # value names the ini key and lists what is accepted.
-    try:
-        return bool(_policy.parse_flag(key, config.getini(key)))
-    except ConfigError as exc:
-        raise pytest.UsageError(f"patchguard: ini {exc}") from None
-
-
-def _resolve(config: pytest.Config, options: object) -> Settings:
-    mode = getattr(options, "patchguard_mode", None)
-    bootstrap = _ini_flag(config, "patchguard_bootstrap")
-    strict = _ini_flag(config, "patchguard_strict")
-    return Settings(
-        expect=_expect(config, getattr(options, "patchguard_expect", None)),
-        mode=mode,
-        bootstrap=bool(
-            mode
-            or getattr(options, "patchguard_bootstrap", False)
-            or bootstrap
-        ),
-        strict=bool(getattr(options, "patchguard_strict", False) or strict),
-    )
+    _options.add(parser)
 
 
 def _bootstrap(config: pytest.Config) -> None:
@@ -241,7 +109,9 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     own ``trylast`` implementation), so patching here comes before any
     conftest or test module binds a native object.
     """
-    settings = _resolve(early_config, early_config.known_args_namespace)
+    settings = _options.resolve(
+        early_config, early_config.known_args_namespace
+    )
     early_config.stash[_SETTINGS] = settings
     if _modes(early_config.known_args_namespace):
         return  # the children decide their modes; this process runs none
@@ -279,7 +149,7 @@ def _settings(config: pytest.Config) -> Settings:
     if settings is None:
         # pytest_load_initial_conftests did not run (a config made by
         # hand): resolve, but never patch this late.
-        settings = _resolve(config, config.option)
+        settings = _options.resolve(config, config.option)
         config.stash[_SETTINGS] = settings
     return settings
 
@@ -450,46 +320,3 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 def patch_state() -> _state.PatchState:
     """The process's :class:`~patchguard.PatchState`."""
     return _state.state()
-
-
-class LeakWatch:
-    """Fail tests that leave threads running (registered in strict mode).
-
-    Threads are counted from the start of the test's call phase, so a
-    fixture's threads (a session server started during setup) never
-    count, and checked after teardown, so a thread a fixture stops never
-    counts either.  The check costs two cheap snapshots per test; only
-    when they differ does it wait up to :data:`LEAK_GRACE` seconds for the
-    new threads to finish.
-    """
-
-    def __init__(self) -> None:
-        self._before: _leaks.Snapshot | None = None
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_call(self) -> None:
-        """Snapshot the threads just before the test body runs."""
-        self._before = _leaks.snapshot()
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_runtest_teardown(self, item: pytest.Item) -> None:
-        """After teardown, fail the test for each thread it left running.
-
-        :raises pytest.fail.Exception: naming each thread and its start
-            site (pytest reports it as an error at teardown).
-        """
-        before, self._before = self._before, None
-        if before is None:
-            return
-        found = _leaks.leaks(before)
-        deadline = time.monotonic() + LEAK_GRACE
-        while found and time.monotonic() < deadline:
-            _leaks.pause()
-            found = _leaks.leaks(before)
-        if found:
-            pytest.fail(
-                f"patchguard: {item.nodeid} left {len(found)} thread(s) "
-                f"running after teardown: {'; '.join(found)}. Fix: stop and "
-                f"join them in the test or in a fixture's teardown.",
-                pytrace=False,
-            )
