@@ -97,7 +97,7 @@ def _walk(
     obj: object,
     path: str,
     depth: int,
-    seen: set[int],
+    seen: dict[int, object],
     out: list[tuple[str, str]],
 ) -> None:
     reason = _reason(obj)
@@ -105,7 +105,10 @@ def _walk(
         return
     if id(obj) in seen:
         return
-    seen.add(id(obj))
+    # Keep it alive while walking: the reduce tuples and state dicts are
+    # temporaries, and a freed one's id() is soon reused by another object
+    # (which would then be skipped as already seen).
+    seen[id(obj)] = obj
     before = len(out)
     if depth < _MAX_DEPTH:
         for suffix, child in _children(obj):
@@ -137,7 +140,7 @@ def spawn_ready(obj: object, name: str = "obj") -> list[warn.Finding]:
         ``[]`` when ``obj`` pickles.
     """
     failures: list[tuple[str, str]] = []
-    _walk(obj, name, 0, set(), failures)
+    _walk(obj, name, 0, {}, failures)
     return [
         warn.Finding(
             warn.SpawnWarning,
