@@ -7,6 +7,7 @@ interpreter; real cotyledon, oslo.config, oslo.service and oslo.messaging.
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 
@@ -302,6 +303,27 @@ def test_spawn_ready_names_every_path(tmp_path) -> None:  # type: ignore[no-unty
         }
     assert "cannot pickle '_io.TextIOWrapper'" in found["service.conf['log']"]
     assert "cannot pickle '_thread.lock'" in found["service.conf['lock']"]
+
+
+def test_check_spawn_lists_locks_held_at_fork() -> None:
+    """check --spawn names the module-level lock a thread holds (a fork
+    would leave it held for good), never an idle one, with the thread."""
+    pytest.importorskip("cotyledon")
+    held = run_isolated(
+        "-m patchguard", "check", "--spawn", "spawn_svc:build_held"
+    )
+    assert held.returncode == 1, held.stderr
+    assert "locks a fork would leave held: 1" in held.stdout
+    assert "spawn_svc.CACHE_LOCK (instance of _thread.lock)" in held.stdout
+    assert "IDLE_LOCK" not in held.stdout
+    assert "refresher" in held.stdout
+    doc = run_isolated(
+        "-m patchguard", "check", "--json", "--spawn", "spawn_svc:build_held"
+    )
+    payload = json.loads(doc.stdout)
+    assert payload["locks_held_at_fork"] == [
+        "spawn_svc.CACHE_LOCK (instance of _thread.lock)"
+    ]
 
 
 def test_check_spawn_cli() -> None:

@@ -6,8 +6,9 @@ imports ``MODULE`` as the entry point would, takes ``ATTR`` (called when
 it is a plain function, so a factory can build the service and its
 configuration), and prints every attribute path that does not pickle.
 When something does not pickle the worker would be forked instead, so the
-threads alive at that moment are listed too: they are what the fork
-strands.
+threads alive at that moment and the module-level locks held at that
+moment are listed too: the fork strands the threads and leaves the locks
+held for good in the child.
 """
 
 from __future__ import annotations
@@ -84,12 +85,14 @@ def main(argv: list[str]) -> int:
     name = spec.partition(":")[2]
     findings: list[Finding] = _spawn.spawn_ready(obj, name)
     threads = _fork.native_threads() if findings else []
+    locks = _fork.held_locks() if findings else []
     status = EXIT_HAZARD if findings else EXIT_OK
     if as_json:
         payload = {
             "target": spec,
             "findings": [f.to_dict() for f in findings],
             "threads_at_fork": [t.to_dict() for t in threads],
+            "locks_held_at_fork": locks,
             "status": status,
         }
         print(json.dumps(payload, indent=2, sort_keys=True))
@@ -103,6 +106,10 @@ def main(argv: list[str]) -> int:
         out.append(
             f"threads a fork would strand: {len(threads)}"
             + "".join(f"\n  {t.describe()}" for t in threads)
+        )
+        out.append(
+            f"locks a fork would leave held: {len(locks)}"
+            + "".join(f"\n  {lock}" for lock in locks)
         )
     out.append(
         "result      "

@@ -22,6 +22,7 @@ import os
 import sys
 
 from patchguard._detectors import threads as _threads_audit
+from patchguard._detectors import walk as _walk
 from patchguard._hooks import threadwatch as _threadwatch
 
 TYPE_CHECKING = False
@@ -171,6 +172,43 @@ def greenthreads() -> tuple[list[str], int]:
         getattr(hub, "next_timers", ())
     )
     return greens, timers
+
+
+class _Held(_walk.Matcher):
+    """Match native locks that are held right now (a fork copies them
+    held, and no thread in the child will ever release them)."""
+
+    def accept(self, value: object) -> bool:
+        # ``_thread.lock`` and ``_thread.RLock`` say so in their repr:
+        # ``<locked _thread.lock object at 0x...>``; there is no other
+        # public way to ask whether another thread holds an RLock.
+        return repr(value).startswith("<locked")
+
+
+def held_locks() -> list[str]:
+    """Name the module-level native locks held now (``svc.db.LOCK``,
+    ``svc.registry.Registry.lock``): a fork now leaves each one held
+    forever in the child.
+
+    Looked for where :mod:`patchguard._detectors.walk` looks (globals,
+    their containers, classes, defaults, closures) in user and library
+    modules; the standard library resets its own locks at fork.
+
+    :returns: ``module.where (kind)`` strings, sorted.
+    """
+    import _thread
+
+    from patchguard._detectors import stale as _stale
+
+    kinds: dict[type, str] = {
+        _thread.LockType: "_thread.lock",
+        _thread.RLock: "_thread.RLock",
+    }
+    match = _Held({}, kinds)
+    return sorted(
+        f"{module}.{where} ({label})"
+        for module, where, label in _walk.walk(_stale.user_modules(), match)
+    )
 
 
 def _in_subprocess() -> bool:

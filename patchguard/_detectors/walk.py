@@ -133,7 +133,17 @@ class Matcher:
             verdict = self.judge(kind)
         except TypeError:  # a metaclass without __hash__
             return None
-        return None if verdict is None else self.label(kind, verdict)
+        if verdict is None or not self.accept(value):
+            return None
+        return self.label(kind, verdict)
+
+    def accept(self, value: object) -> bool:
+        """Return True when an instance of a hazardous type counts (the
+        default; a subclass may judge its state, e.g. a lock held now).
+
+        :param value: an object whose type was judged hazardous.
+        """
+        return True
 
 
 _UNSEEN = object()
@@ -195,8 +205,9 @@ def _namespace(
         if verdict is _UNSEEN:
             verdict = match.judge(kind)
         if verdict is not None:
-            label = match.label(kind, str(verdict))
-            found.append((name, prefix + attr, label))
+            if match.accept(value):
+                label = match.label(kind, str(verdict))
+                found.append((name, prefix + attr, label))
         elif kind in _CONTAINERS or kind is partial:
             _inside(found, name, prefix + attr, value, match, 2)
         elif isinstance(value, type):

@@ -22,3 +22,22 @@ def build_bad():
 def build_good():
     """A worker whose configuration is plain data."""
     return Worker(0, {"workers": 2})
+
+
+#: module-level locks: one a background thread holds, one nobody holds.
+CACHE_LOCK = threading.Lock()
+IDLE_LOCK = threading.Lock()
+
+
+def build_held():
+    """A worker built while a refresher thread holds ``CACHE_LOCK``."""
+    held = threading.Event()
+
+    def refresher():
+        with CACHE_LOCK:
+            held.set()
+            threading.Event().wait()
+
+    threading.Thread(target=refresher, name="refresher", daemon=True).start()
+    held.wait(10)
+    return Worker(0, {"lock": threading.Lock(), "workers": 2})
