@@ -213,7 +213,10 @@ def _run(argv: list[str]) -> int:
         else:
             # Watching only: the project decides (nova's monkey_patch.py,
             # an oslo.service backend); patchguard names hazards as they
-            # happen.
+            # happen.  The variables are still checked first, as every
+            # other verb does: a bad one is one line and exit 2, never a
+            # traceback from a hook deep inside the target's import.
+            _policy.decide(os.environ, inferred=_target_project(found))
             import patchguard  # noqa: F401 - starts the watch
     except PatchOrderError as exc:
         sys.stderr.write(f"patchguard: {exc}\n")
@@ -316,7 +319,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args or args[0] in ("-h", "--help", "help"):
         _emit(USAGE)
         return EXIT_OK if args else EXIT_USAGE
+    if args[0] == "--version":
+        from patchguard import __version__
+
+        _emit(f"patchguard {__version__}\n")
+        return EXIT_OK
     verb, rest = args[0], args[1:]
+    if verb in ("report", "run", "check") and rest[:1] in (["-h"], ["--help"]):
+        # ``run``/``check`` pass later arguments to the target; only a
+        # help flag right after the verb is patchguard's.
+        _emit(USAGE)
+        return EXIT_OK
     as_json = verb in ("check", "report") and _wants_json(rest)
     try:
         if verb == "report":

@@ -309,6 +309,29 @@ def test_run_script_bootstraps_first_and_keeps_exit_status() -> None:
     assert "MODE eventlet ['7']" in green.stdout
 
 
+@pytest.mark.parametrize("verb", ["report", "run", "check"])
+def test_verb_help_and_version(verb: str) -> None:
+    """``VERB --help`` prints the usage and exits 0 (a help flag after
+    the target stays the target's); ``--version`` names the version."""
+    result = cli(verb, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "patchguard run" in result.stdout
+    version = cli("--version")
+    assert version.returncode == 0, version.stderr
+    assert version.stdout.startswith("patchguard ")
+
+
+def test_run_watch_bad_variable_is_one_line() -> None:
+    """``run --watch`` checks the variables like every other verb: one
+    line naming the variable, exit 2, no traceback."""
+    result = cli(
+        "run", "--watch", "exit_status.py", "0", PATCHGUARD_MODE="green"
+    )
+    assert result.returncode == 2, result.stderr
+    assert "PATCHGUARD_MODE='green' is not valid" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_run_target_that_bootstraps_itself_keeps_runs_decision() -> None:
     """A target whose first line is ``import patchguard.bootstrap`` (no
     opinion of its own) runs under ``run`` in run's mode instead of failing

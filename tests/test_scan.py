@@ -320,6 +320,20 @@ def test_baseline_exit_codes(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stdout
     assert "0 added, 0 removed" in res.stdout
 
+    # The same tree spelled another way (relative, from inside it): the
+    # ratchet compares modules, not paths as typed.
+    for cwd, spelled in ((pkg.parent, pkg.name), (pkg, ".")):
+        res = run_isolated(
+            "-m patchguard",
+            "scan",
+            "--baseline",
+            str(base),
+            spelled,
+            cwd=cwd,
+        )
+        assert res.returncode == 0, (spelled, res.stdout)
+        assert "0 added, 0 removed" in res.stdout
+
     server = pkg / "server.py"
     server.write_text("# moved down\n" + server.read_text())
     res = run_isolated(

@@ -333,3 +333,30 @@ def test_check_api_names_missing_patches() -> None:
     assert {f"{w['filename']}:{w['lineno']}" for w in partial} == {
         line_of("warn_check.py", "# MARK")
     }
+
+
+def test_warning_raised_while_a_watched_module_imports_names_the_importer(
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    """A warning a module raises at import time (eventlet's deprecation
+    banner, stacklevel=2) points at the user's ``import`` line even when
+    patchguard watches that module's import, never at patchguard's hook."""
+    script = tmp_path / "importer.py"
+    script.write_text(
+        "import patchguard\nimport warnings\n"
+        "warnings.simplefilter('always')\n"
+        "import eventlet  # the line to blame\n"
+    )
+    env = clean_env()
+    env.pop("EVENTLET_TESTS", None)  # the banner is the warning under test
+    proc = subprocess.run(
+        [sys.executable, str(script)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert f"{script}:4: EventletDeprecationWarning" in proc.stderr
+    assert "importhook" not in proc.stderr

@@ -38,14 +38,37 @@ class _HookedLoader:
         create = getattr(self._loader, "create_module", None)
         return create(spec) if create is not None else None
 
-    def exec_module(self, module: ModuleType) -> None:
-        self._loader.exec_module(module)  # type: ignore[attr-defined]
-        _fire(self._name, module)
+    if TYPE_CHECKING:
+        # Compiled below from _EXEC_SOURCE (see the comment there): the
+        # real loader's ``exec_module``, then the hooks.
+        def exec_module(self, module: ModuleType) -> None: ...
 
     def __getattr__(self, attr: str) -> object:
         # get_source, is_package, get_resource_reader ...: tracebacks,
         # linecache and importlib.resources keep working.
         return getattr(self._loader, attr)
+
+
+# Why compiled under this file name: ``warnings.warn(stacklevel=N)`` skips
+# the import system's own frames when it looks for the line to blame
+# (CPython's ``_warnings.c``/``warnings.py`` treat a frame whose file name
+# contains both "importlib" and "_bootstrap" as internal).  This wrapper is
+# part of the import system for the modules it watches; without the name, a
+# warning the module raises while it is imported (eventlet's deprecation
+# banner, stacklevel=2) would point here instead of at the user's
+# ``import`` line, and ``-W ...:module`` filters would not match.
+_EXEC_SOURCE = """
+def exec_module(self, module):
+    self._loader.exec_module(module)
+    _fire(self._name, module)
+"""
+_compiled: dict[str, object] = {}
+exec(  # noqa: S102 - the fixed source above, compiled once at import
+    compile(_EXEC_SOURCE, "<patchguard importlib._bootstrap hook>", "exec"),
+    globals(),
+    _compiled,
+)
+_HookedLoader.exec_module = _compiled["exec_module"]  # type: ignore[method-assign,assignment]
 
 
 class _Finder:

@@ -191,7 +191,12 @@ def render_uses(uses: Iterable[dict[str, Any]]) -> list[str]:
 
 
 def _key(use: dict[str, Any]) -> tuple[str, str, str]:
-    return (str(use["pattern"]), str(use["path"]), str(use["text"]))
+    # The dotted module, not the path as typed: ``scan svc``, ``scan ./svc``
+    # and ``cd svc; scan .`` name the same file three ways, and a CI
+    # ratchet must not see "added" uses because a directory was spelled
+    # differently.  (A baseline without modules falls back to the path.)
+    where = use.get("module") or use["path"]
+    return (str(use["pattern"]), str(where), str(use["text"]))
 
 
 def compare(
@@ -199,8 +204,9 @@ def compare(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Return the uses added and removed since a baseline.
 
-    Uses are matched by (pattern, path, text) as multisets, so moving a
-    line is neither, and a second identical line is one addition.
+    Uses are matched by (pattern, module, text) as multisets, so moving a
+    line is neither, a second identical line is one addition, and the
+    same tree scanned under another spelling of its path is unchanged.
 
     :param old: a baseline document (``scan --json``).
     :param new: the current document.
