@@ -20,7 +20,10 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 # Frames that are never "the user": the import machinery (frozen modules
 # named ``<frozen importlib._bootstrap>``), patchguard itself, and the
 # wrappers eventlet calls go through.
-_SKIP_PREFIXES = ("<frozen importlib", "<frozen runpy")
+_SKIP_PREFIXES = ("<frozen importlib", "<frozen runpy", "<patchguard ")
+#: the file name patchguard's import hook is compiled under (see
+#: :mod:`patchguard._hooks.importhook`): import machinery, never the user.
+HOOK_FILENAME = "<patchguard importlib._bootstrap hook>"
 #: the test runner calls the plugin's bootstrap: never "the user" either
 #: (a strict report naming ``pluggy/_callers.py`` blames nobody).
 _RUNNERS = ("_pytest", "pytest", "pluggy")

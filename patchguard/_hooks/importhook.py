@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import sys
 
+from patchguard import _where
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -64,7 +66,7 @@ def exec_module(self, module):
 """
 _compiled: dict[str, object] = {}
 exec(  # noqa: S102 - the fixed source above, compiled once at import
-    compile(_EXEC_SOURCE, "<patchguard importlib._bootstrap hook>", "exec"),
+    compile(_EXEC_SOURCE, _where.HOOK_FILENAME, "exec"),
     globals(),
     _compiled,
 )
