@@ -229,7 +229,7 @@ def _claim(kind: str, timeout: float, **env: str) -> str | None:
             "advice_claims.py", kind, env=env, timeout=timeout
         )
     except subprocess.TimeoutExpired:
-        return None
+        return None  # the claim hung, as claimed (or the machine is slow)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
 
 import pytest
 
@@ -285,24 +284,14 @@ def test_spawn_ready_names_config_option_path() -> None:
     assert "<lambda>" in finding.message
 
 
-def test_spawn_ready_names_every_path(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_spawn_ready_names_every_path() -> None:
     """A cotyledon service holding a lock and an open file: both paths,
     each with pickle's reason."""
-    cotyledon = pytest.importorskip("cotyledon")
-    import patchguard
-
-    class Svc(cotyledon.Service):  # local: pickles by reference only
-        pass
-
-    service = Svc(0)
-    with open(tmp_path / "log", "w") as log:
-        service.conf = {"log": log, "lock": threading.Lock(), "n": 1}
-        found = {
-            f.message.split(": ")[0]: f.message
-            for f in patchguard.spawn_ready(service, "service")
-        }
+    pytest.importorskip("cotyledon")
+    found = run_isolated("spawn_paths.py").json()["found"]
     assert "cannot pickle '_io.TextIOWrapper'" in found["service.conf['log']"]
     assert "cannot pickle '_thread.lock'" in found["service.conf['lock']"]
+    assert "service.conf['n']" not in found
 
 
 def test_check_spawn_lists_locks_held_at_fork() -> None:
