@@ -8,6 +8,10 @@ import pytest
 
 from tests.helpers import run_isolated
 
+# Sample suites the parity tests run as data (one differs between modes on
+# purpose): never part of this suite.
+collect_ignore = ["data"]
+
 
 @pytest.fixture
 def isolated():  # type: ignore[no-untyped-def]

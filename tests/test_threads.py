@@ -316,6 +316,7 @@ def _short(value: Any) -> bool:
     return not 1e-3 < value <= parity.TIMEOUT_MAX
 
 
+@pytest.mark.native_only  # the reference must be the stdlib's own RLock
 @settings(max_examples=200, deadline=None)
 @given(blocking=st.booleans(), timeout=parity.timeouts(0, 0))
 def test_acquire_free_lock_parity(blocking: bool, timeout: Any) -> None:
