@@ -9,7 +9,6 @@ site-packages is importable and a ``PYTHONPATH`` checkout hides that.
 from __future__ import annotations
 
 import re
-import subprocess
 
 import pytest
 
@@ -228,8 +227,13 @@ def _claim(kind: str, timeout: float, **env: str) -> str | None:
         result = run_isolated(
             "advice_claims.py", kind, env=env, timeout=timeout
         )
-    except subprocess.TimeoutExpired:
-        return None  # the claim hung, as claimed (or the machine is slow)
+    except Exception as exc:  # noqa: BLE001 - judged by name just below
+        # The claim hung, as claimed, and was killed at the timeout.  By
+        # name: in a long in-process run the class seen here was once not
+        # the one subprocess.run raised (see the session note).
+        if type(exc).__name__ != "TimeoutExpired":
+            raise
+        return None
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 
@@ -266,7 +270,7 @@ def test_fork_advice_names_what_works() -> None:
     assert "multiprocessing.Pool hangs" in result.stderr
 
 
-def test_driver_advice_form_is_accepted() -> None:
+def test_driver_advice_form_is_accepted(no_host: None) -> None:
     """UnpatchedDriverWarning's fix, PATCHGUARD_PATCH=all,MySQLdb, is
     accepted and patches MySQLdb on top of the defaults."""
     out = run_isolated("drivers.py").json()

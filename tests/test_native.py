@@ -276,7 +276,12 @@ def test_spawn_ready_names_config_option_path() -> None:
     conf = cfg.ConfigOpts()
     conf.register_opt(cfg.StrOpt("host", default="a"))
     conf([], project="demo")
-    assert patchguard.spawn_ready(conf, "conf") == []
+    plain = patchguard.spawn_ready(conf, "conf")
+    if plain and "_ConfigFileOpt" in plain[0].message:
+        # The oslo.config pip gives an older Python (3.10) keeps a local
+        # class in every ConfigOpts: nothing built on it can spawn.
+        pytest.skip(f"this oslo.config cannot pickle a ConfigOpts: {plain[0]}")
+    assert plain == []
     conf.register_opt(cfg.Opt("bad", type=lambda text: text))
     (finding,) = patchguard.spawn_ready(conf, "conf")
     assert finding.category is patchguard.SpawnWarning
