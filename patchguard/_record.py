@@ -21,8 +21,15 @@ class Record:
     __slots__: tuple[str, ...] = ()
 
     def describe(self) -> str:
-        """Return what the record is, in one line."""
-        raise NotImplementedError
+        """Return what the record is, in one line.
+
+        Subclasses say it in their own words (``legacy.sleep ->
+        time.sleep``); this default lists the fields, so a new record is
+        never printed as ``<... object at 0x...>``.
+        """
+        return ", ".join(
+            f"{name}={getattr(self, name, None)!r}" for name in self.__slots__
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Return the fields as a JSON-serialisable dict.
