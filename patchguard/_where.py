@@ -28,6 +28,13 @@ HOOK_FILENAME = "<patchguard importlib._bootstrap hook>"
 #: (a strict report naming ``pluggy/_callers.py`` blames nobody).
 _RUNNERS = ("_pytest", "pytest", "pluggy")
 _STDLIB_DIR = os.path.dirname(os.path.abspath(os.__file__)) + os.sep
+#: the import and ``-m`` machinery as plain source files: Python 3.10 runs
+#: ``runpy`` from ``runpy.py`` (3.11 freezes it as ``<frozen runpy>``), and
+#: ``importlib.import_module`` lives in ``importlib/__init__.py`` on all.
+_MACHINERY_FILES = (
+    _STDLIB_DIR + "runpy.py",
+    _STDLIB_DIR + "importlib" + os.sep + "__init__.py",
+)
 _LIBRARY_MARKS = (
     os.sep + "site-packages" + os.sep,
     os.sep + "dist-packages" + os.sep,
@@ -65,6 +72,7 @@ def is_internal(filename: str) -> bool:
             path = os.path.abspath(filename)
             known = (
                 path.startswith(_PACKAGE_DIR)
+                or path in _MACHINERY_FILES
                 # wrapt's pure-Python wrappers add a frame of their own.
                 or os.sep + "wrapt" + os.sep in filename
                 or path.startswith(_runner_dirs())
