@@ -191,8 +191,18 @@ def _run(argv: list[str]) -> int:
 
     # The command line is the operator: it sets the same variables an
     # operator would, so child processes inherit the mode too.
+    mode = None
     if "--mode" in opts:
-        _policy.parse_mode("--mode", opts["--mode"])
+        mode = _policy.parse_mode("--mode", opts["--mode"])
+    if mode == "native" and "--patch" in opts:
+        # Both on one command line contradict each other: a native
+        # process patches nothing, so --patch would be silently dropped.
+        raise _Syntax(
+            "--patch chooses what eventlet patches; --mode native patches "
+            "nothing: drop --patch, or use --mode eventlet",
+            "--patch",
+        )
+    if "--mode" in opts:
         os.environ[_policy.MODE_VAR] = opts["--mode"]
     if "--patch" in opts:
         _policy.parse_patch("--patch", opts["--patch"])

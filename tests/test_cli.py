@@ -354,6 +354,32 @@ def test_run_module_with_mode() -> None:
     assert "MODE native ['0']" in result.stdout
 
 
+@pytest.mark.parametrize("mode", ["native", "NATIVE"])
+def test_run_native_with_patch_is_a_usage_error(mode: str) -> None:
+    """--mode native patches nothing: a --patch beside it is refused (exit
+    2, naming both), never silently dropped; nothing runs."""
+    result = cli(
+        "run", "--mode", mode, "--patch", "socket", "-m", "exit_status", "0"
+    )
+    assert result.returncode == 2, result.stderr
+    assert "MODE" not in result.stdout
+    assert result.stderr.startswith(
+        "patchguard: --patch chooses what eventlet patches; --mode native "
+        "patches nothing: drop --patch, or use --mode eventlet\n"
+    )
+    eventlet = cli(
+        "run",
+        "--mode",
+        "eventlet",
+        "--patch",
+        "socket,thread",
+        "-m",
+        "exit_status",
+        "0",
+    )
+    assert eventlet.returncode == 0, eventlet.stderr
+
+
 def test_run_cmd_module_without_main_block_runs_main() -> None:
     """-m of a module with main() and no __main__ block runs main() as its
     console script would: its return value is the exit status."""
@@ -483,9 +509,7 @@ def test_check_never_imports_eventlet_is_native() -> None:
     says so and exits 0, in text and JSON."""
     result = cli("check", "no_decision.py")
     assert result.returncode == 0, result.stdout
-    assert (
-        "decision    mode native (eventlet never imported)" in result.stdout
-    )
+    assert "decision    mode native (eventlet never imported)" in result.stdout
     data = cli("check", "--json", "no_decision.py")
     assert data.returncode == 0
     report = json.loads(data.stdout)

@@ -136,6 +136,8 @@ def test_popen_with_readline_and_communicate_retry(place: str) -> None:
     assert out["with_returncode"] == 0
     assert out["first_try"]["type"] == "subprocess.TimeoutExpired"
     assert out["retry_out"] == "a\nb\n"
+    assert out["bulk_first_try"] == [3_000_000, 0], out["bulk_first_try"]
+    assert out["bulk_retry"] == [5_000_000, 5_000_000, 0]
     assert out["retry_rc"] == 0
 
 

@@ -65,7 +65,15 @@ def _where(script: str, marker: str) -> str:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("0.1", 0.1), ("2", 2.0), (" 1.5 ", 1.5), ("off", None), ("", None)],
+    [
+        ("0.1", 0.1),
+        ("2", 2.0),
+        (" 1.5 ", 1.5),
+        ("0.01", 0.01),
+        ("86400", 86400.0),
+        ("off", None),
+        ("", None),
+    ],
 )
 def test_parse_seconds_accepts(value: str, expected: float | None) -> None:
     """PATCHGUARD_WATCHDOG takes positive seconds, or off/empty."""
@@ -73,7 +81,21 @@ def test_parse_seconds_accepts(value: str, expected: float | None) -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["abc", "0", "-1", "nan", "inf", "1e999", "0.1s", "x" * 200]
+    "value",
+    [
+        "abc",
+        "0",
+        "-1",
+        "nan",
+        "inf",
+        "1e999",
+        "0.1s",
+        "x" * 200,
+        "1e-9",  # a busy loop, not a threshold
+        "0.009",
+        "1e300",  # never fires, and no timer that long reaches the hub
+        "86401",
+    ],
 )
 def test_parse_seconds_refuses(value: str) -> None:
     """A bad duration names the variable, the (shortened) value and what
@@ -82,7 +104,7 @@ def test_parse_seconds_refuses(value: str) -> None:
         policy.parse_seconds("PATCHGUARD_WATCHDOG", value, off=True)
     text = str(info.value)
     assert text.startswith("PATCHGUARD_WATCHDOG=")
-    assert "positive number of seconds" in text
+    assert "positive number of seconds from 0.01 to 86400" in text
     assert len(text) < 300
 
 

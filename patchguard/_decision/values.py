@@ -12,6 +12,7 @@ exception class is imported.
 from __future__ import annotations
 
 from patchguard._errors import ConfigError
+from patchguard._timeouts import HUB_MAX
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -336,6 +337,13 @@ def parse_allow(name: str, value: str | None) -> frozenset[str]:
     return frozenset(items)
 
 
+#: shortest watchdog threshold (seconds): the hub is stamped ~8 times per
+#: threshold, so 1e-9 would be a busy loop; field stalls start at 20 ms.
+SECONDS_MIN = 0.01
+#: longest (seconds): the longest timer the hub is ever handed.
+SECONDS_MAX = HUB_MAX
+
+
 def parse_seconds(name: str, value: object, off: bool = False) -> float | None:
     """Validate a duration in seconds such as ``0.1`` or ``60``.
 
@@ -343,10 +351,14 @@ def parse_seconds(name: str, value: object, off: bool = False) -> float | None:
     :param value: the raw value (a string from the environment, or a
         number from an argument).
     :param off: whether ``None``, empty and ``off`` mean "disabled".
-    :returns: a positive finite number of seconds, or ``None`` (off).
+    :returns: seconds from :data:`SECONDS_MIN` to :data:`SECONDS_MAX`, or
+        ``None`` (off).
     :raises ConfigError: on anything else.
     """
-    accepted = "a positive number of seconds such as '0.1' or '60'"
+    accepted = (
+        f"a positive number of seconds from {SECONDS_MIN:g} to "
+        f"{SECONDS_MAX:g} such as '0.1' or '60'"
+    )
     if off:
         accepted += ", or 'off' (or unset) to disable"
     if off and (
@@ -360,7 +372,7 @@ def parse_seconds(name: str, value: object, off: bool = False) -> float | None:
         seconds = float(value)
     except ValueError:
         raise _bad(name, value, accepted) from None
-    if not (0 < seconds < float("inf")):
+    if not (SECONDS_MIN <= seconds <= SECONDS_MAX):  # nan fails too
         raise _bad(name, value, accepted)
     return seconds
 

@@ -49,6 +49,28 @@ def body() -> dict:
     facts["retry_out"] = proc.communicate(timeout=10)[0].decode()
     facts["retry_rc"] = proc.returncode
 
+    # The same over the size that moves on a native thread in eventlet
+    # mode: the timeout carries what was read so far, the retry returns
+    # every byte, both as one bytes object.
+    proc = subproc.Popen(
+        [
+            "sh",
+            "-c",
+            "head -c 3000000 /dev/zero; sleep 1; head -c 2000000 /dev/zero",
+        ],
+        stdout=subproc.PIPE,
+        stderr=subproc.PIPE,
+    )
+    try:
+        proc.communicate(timeout=0.5)
+    except subprocess.TimeoutExpired as exc:
+        facts["bulk_first_try"] = [
+            len(exc.output or b""),
+            len(exc.stderr or b""),
+        ]
+    out, err = proc.communicate(timeout=30)
+    facts["bulk_retry"] = [len(out), out.count(0), len(err)]
+
     result = subproc.run(
         ["sh", "-c", "cat; echo err >&2"],
         input="x\r\ny",
