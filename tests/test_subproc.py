@@ -257,11 +257,13 @@ def test_timeout_kills_child_and_descendants(place: str) -> None:
 @every_place
 def test_1000_timeouts_leave_no_zombie_or_descriptor(place: str) -> None:
     """1,000 runs timing out after 10 ms (capturing both streams) leave
-    no zombie child and no open descriptor."""
+    no zombie child, no open descriptor and no descriptor the hub still
+    listens on."""
     out = load("many", place)
     assert out["outcomes"] == {"TimeoutExpired": 1000}
     assert out["children"] == []
     assert out["leaked_fds"] == []
+    assert out["hub_fds_left"] == []
     assert_no_hub_on_native_thread(out)
 
 

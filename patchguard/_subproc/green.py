@@ -24,7 +24,7 @@ from eventlet.greenio.py3 import GreenFileIO
 
 from patchguard._subproc.base import PopenBase
 from patchguard._subproc.checks import timeout_arg as _timeout_arg
-from patchguard._subproc.hubwait import await_exit, offload, pace, wait_any
+from patchguard._subproc.hubwait import PipeWaiter, await_exit, offload, pace
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -105,6 +105,8 @@ class GreenMixin(PopenBase):
     _pg_internal: bool
     #: streams to close once back from the native thread, while there.
     _pg_later: list[Any] | None = None
+    #: the hub registration of the pipes while communicate() waits.
+    _pg_waiter: PipeWaiter | None = None
     #: the unpatched select module (set on the native class).
     _pg_select: Any
 
@@ -204,52 +206,42 @@ class GreenMixin(PopenBase):
         if writer is not None and (not input or writer.closed):
             writer = None
         cancel = [False]
-        while readers or writer is not None:
-            if self._pg_moved > _BULK_SWITCH and not cancel[0]:
-                # Bulk data: the rest moves on a native thread, as fast as
-                # natively (a trip through the hub per read costs ~2x the
-                # CPU); the hub runs meanwhile, the GIL being released in
-                # every system call.
-                self._pg_later = []
-                try:
-                    writer = offload(
-                        self._pg_native_loop,
-                        readers,
-                        writer,
+        try:
+            while readers or writer is not None:
+                if self._pg_moved > _BULK_SWITCH and not cancel[0]:
+                    # Bulk data: the rest moves on a native thread, as
+                    # fast as natively (a trip through the hub per read
+                    # costs ~2x the CPU); the hub runs meanwhile, the GIL
+                    # being released in every system call.
+                    self._pg_unpark()  # parks on the worker, not pipes
+                    writer = self._pg_offload(readers, writer, endtime, cancel)
+                    cancel[0] = True  # once: after a timeout, finish here
+                self._pg_pump(readers)
+                if writer is not None and self._pg_feed(writer):
+                    writer = None
+                if not readers and writer is None:
+                    break
+                remaining = self._remaining_time(endtime)
+                if remaining is not None and remaining < 0:
+                    self._check_timeout(
                         endtime,
-                        cancel,
-                        cancel=cancel,
+                        orig_timeout,
+                        stdout,
+                        stderr,
+                        skip_check_and_raise=True,
                     )
-                finally:
-                    # Closed here: closing a green file notifies the hub
-                    # of the calling thread (a native thread would get a
-                    # hub, and an epoll descriptor, of its own).
-                    later, self._pg_later = self._pg_later, None
-                    for stream in later:
-                        _close(stream)
-                cancel[0] = True  # once: after a timeout, finish here
-            self._pg_pump(readers)
-            if writer is not None and self._pg_feed(writer):
-                writer = None
-            if not readers and writer is None:
-                break
-            remaining = self._remaining_time(endtime)
-            if remaining is not None and remaining < 0:
-                self._check_timeout(
-                    endtime,
-                    orig_timeout,
-                    stdout,
-                    stderr,
-                    skip_check_and_raise=True,
-                )
-            # One read per pipe, then back to the hub: a child that writes
-            # faster than we read must not starve the other greenthreads.
-            wait_any(
-                list(readers),
-                [] if writer is None else [writer.fileno()],
-                remaining,
-            )
-            self._check_timeout(endtime, orig_timeout, stdout, stderr)
+                # One read per pipe, then back to the hub: a child that
+                # writes faster than we read must not starve the other
+                # greenthreads.
+                if self._pg_waiter is None:
+                    self._pg_waiter = PipeWaiter(
+                        list(readers),
+                        [] if writer is None else [writer.fileno()],
+                    )
+                self._pg_waiter.wait(remaining)
+                self._check_timeout(endtime, orig_timeout, stdout, stderr)
+        finally:
+            self._pg_unpark()
         self.wait(timeout=self._remaining_time(endtime))
         size = sum(map(len, stdout or ())) + sum(map(len, stderr or ()))
         joined = len(stdout or ()) <= 1 and len(stderr or ()) <= 1
@@ -261,6 +253,36 @@ class GreenMixin(PopenBase):
             # already: nothing to join, no thread to start.)
             return offload(self._pg_collect, stdout, stderr)  # type: ignore[no-any-return]
         return self._pg_collect(stdout, stderr)
+
+    def _pg_offload(
+        self,
+        readers: dict[int, IO[Any]],
+        writer: IO[Any] | None,
+        endtime: float | None,
+        cancel: list[bool],
+    ) -> IO[Any] | None:
+        self._pg_later = []
+        try:
+            return offload(  # type: ignore[no-any-return]
+                self._pg_native_loop,
+                readers,
+                writer,
+                endtime,
+                cancel,
+                cancel=cancel,
+            )
+        finally:
+            # Closed here: closing a green file notifies the hub of the
+            # calling thread (a native thread would get a hub, and an
+            # epoll descriptor, of its own).
+            later, self._pg_later = self._pg_later, None
+            for stream in later:
+                _close(stream)
+
+    def _pg_unpark(self) -> None:
+        if self._pg_waiter is not None:
+            self._pg_waiter.close()
+            self._pg_waiter = None
 
     def _pg_native_loop(
         self,
@@ -362,6 +384,10 @@ class GreenMixin(PopenBase):
         return True
 
     def _pg_close(self, stream: IO[Any]) -> None:
+        if self._pg_waiter is not None:
+            # Off the hub first: a closed descriptor's number can be
+            # reused by the next open() before the hub forgets it.
+            self._pg_waiter.drop(stream.fileno())
         if self._pg_later is None or self._pg_internal:
             _close(stream)  # on the hub's thread, or a plain file
             return

@@ -1,10 +1,11 @@
 """Waiting on eventlet's hub for :mod:`patchguard.subproc`'s green backend.
 
 Small hub-level primitives, each with a reason not to use eventlet's own:
-:func:`wait_any` (descriptors, no stale wake-ups), :func:`await_exit` (a
-pidfd, not eventlet's 10 ms ``waitpid`` polling), :func:`offload` (run a
-function on a short-lived native thread while the greenthread parks) and
-:func:`pace` (spawning never keeps timers waiting).  No timer handed to
+:class:`PipeWaiter` (pipes registered once per transfer, no stale
+wake-ups), :func:`await_exit` (a pidfd, not eventlet's 10 ms ``waitpid``
+polling), :func:`offload` (run a function on a short-lived native thread
+while the greenthread parks) and :func:`pace` (spawning never keeps
+timers waiting).  No timer handed to
 the hub is ever longer than :data:`patchguard._waiting.HUB_MAX` or
 non-finite: callers loop on their own deadline.  Imported only once
 eventlet is in the process.
@@ -79,44 +80,87 @@ def _noop() -> None:
     pass
 
 
-def wait_any(read: list[int], write: list[int], timeout: float | None) -> None:
-    # Park until one descriptor is ready or ``timeout`` passes.  Not
-    # eventlet.green.select: when several of its descriptors are ready in
-    # one poll, the hub has already collected all their callbacks and
-    # calls the stale ones after we resumed, switching a bogus value into
-    # whatever this greenthread waits on next (tpool.execute, a queue, a
-    # sleep of the caller's).  Here every callback is a no-op once the
-    # wait is over.
-    hub = hubs.get_hub()
-    current = getcurrent()
-    waiting = [True]
+class PipeWaiter:
+    """Park a greenthread until one of its pipes is ready.
 
-    def wake(*_: object) -> None:
-        if waiting[0]:
-            waiting[0] = False
-            current.switch()
+    The descriptors are registered with the hub once, for the whole
+    transfer, not once per wait: a 1 MB transfer waits ~16 times (a 64 KB
+    pipe buffer each), and adding and removing epoll listeners every time
+    was a fifth of its CPU.  Not eventlet.green.select either: when
+    several of its descriptors are ready in one poll, the hub has already
+    collected all their callbacks and calls the stale ones after we
+    resumed, switching a bogus value into whatever this greenthread waits
+    on next (tpool.execute, a queue, a sleep of the caller's).  Here a
+    callback is a no-op unless this waiter is parked.
 
-    def throw(*exc: Any) -> None:
-        if waiting[0]:
-            waiting[0] = False
-            current.throw(*exc)
+    epoll is level-triggered: a ready descriptor fires at every pass of
+    the hub.  The owner therefore reads every descriptor it is woken for
+    before waiting again, and calls :meth:`close` before it parks on
+    anything else (a native thread's result, the child's exit) and before
+    it closes a descriptor (:meth:`drop`).
 
-    listeners = []
-    timer = None
-    try:
-        for fd in read:
-            listeners.append(hub.add(hub.READ, fd, wake, throw, _noop))
-        for fd in write:
-            listeners.append(hub.add(hub.WRITE, fd, wake, throw, _noop))
+    :param read: descriptors to wait for input on.
+    :param write: descriptors to wait for room on.
+    """
+
+    def __init__(self, read: list[int], write: list[int]) -> None:
+        self._hub = hub = hubs.get_hub()
+        self._current = getcurrent()
+        self._parked = False
+        self._listeners: dict[tuple[str, int], Any] = {}
+        try:
+            for fd in read:
+                self._listeners[hub.READ, fd] = hub.add(
+                    hub.READ, fd, self._wake, self._throw, _noop
+                )
+            for fd in write:
+                self._listeners[hub.WRITE, fd] = hub.add(
+                    hub.WRITE, fd, self._wake, self._throw, _noop
+                )
+        except BaseException:
+            self.close()
+            raise
+
+    def _wake(self, *_: object) -> None:
+        if self._parked:
+            self._parked = False
+            self._current.switch()
+
+    def _throw(self, *exc: Any) -> None:
+        if self._parked:
+            self._parked = False
+            self._current.throw(*exc)
+
+    def drop(self, fd: int) -> None:
+        """Stop waiting on ``fd`` (before it is closed).
+
+        :param fd: a descriptor given to the constructor.
+        """
+        for key in [k for k in self._listeners if k[1] == fd]:
+            self._hub.remove(self._listeners.pop(key))
+
+    def wait(self, timeout: float | None) -> None:
+        """Park until a descriptor is ready or ``timeout`` passes.
+
+        :param timeout: seconds (any finite or huge value; the hub gets at
+            most :data:`patchguard._waiting.HUB_MAX`), or ``None``.
+        """
+        hub = self._hub
+        timer = None
         if timeout is not None:
-            timer = hub.schedule_call_global(hub_seconds(timeout), wake)
-        hub.switch()
-    finally:
-        waiting[0] = False
-        for listener in listeners:
-            hub.remove(listener)
-        if timer is not None:
-            timer.cancel()
+            timer = hub.schedule_call_global(hub_seconds(timeout), self._wake)
+        self._parked = True
+        try:
+            hub.switch()
+        finally:
+            self._parked = False
+            if timer is not None:
+                timer.cancel()
+
+    def close(self) -> None:
+        """Remove every listener (idempotent)."""
+        while self._listeners:
+            self._hub.remove(self._listeners.popitem()[1])
 
 
 def offload(fn: Any, *args: Any, cancel: list[bool] | None = None) -> Any:

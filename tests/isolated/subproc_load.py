@@ -19,6 +19,7 @@ import uuid
 
 from subproc_common import (
     GREEN,
+    WHERE,
     Ticker,
     children,
     emit,
@@ -124,13 +125,27 @@ def many(total: int = 1000, workers: int = 20) -> dict:
                 outcome = "TimeoutExpired"
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
 
+    listening_before = hub_fds()
     start = time.monotonic()
     spawn_all(worker, workers)
     return {
         "elapsed": time.monotonic() - start,
         "outcomes": outcomes,
         "children": children(),
+        # Every timed-out transfer took its pipes off the hub.
+        "hub_fds_left": sorted(set(hub_fds()) - set(listening_before)),
     }
+
+
+def hub_fds() -> list[int]:
+    """Descriptors the hub listens on (eventlet mode, on its thread: a
+    native thread must not make a hub of its own by asking)."""
+    if not GREEN or WHERE != "hub":
+        return []
+    from eventlet import hubs
+
+    hub = hubs.get_hub()
+    return sorted({*hub.listeners[hub.READ], *hub.listeners[hub.WRITE]})
 
 
 def fallback() -> dict:
