@@ -46,6 +46,11 @@ INTERNAL, PLATFORM, LIBRARY, USER = 0, 1, 2, 3
 #: plugin sets ``"pytest --patchguard-bootstrap"`` while it bootstraps).
 entry: str | None = None
 
+#: code objects of patchguard's own launchers compiled from a string
+#: (``check`` starts its probe with ``python -c``): their ``<string>``
+#: frame is never the user, though a user's own ``python -c`` is.
+launchers: set[object] = set()
+
 #: filename → is it internal?  Bounded by the number of source files.
 _internal_cache: dict[str, bool] = {}
 #: filename → INTERNAL/PLATFORM/LIBRARY/USER.
@@ -206,7 +211,11 @@ def user_frame(skip_also: tuple[str, ...] = ()) -> FrameType | None:
     frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         name = frame.f_code.co_filename
-        if not is_internal(name) and not any(s in name for s in skip_also):
+        if (
+            not is_internal(name)
+            and not any(s in name for s in skip_also)
+            and frame.f_code not in launchers
+        ):
             return frame
         frame = frame.f_back
     return None

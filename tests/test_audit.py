@@ -73,6 +73,17 @@ def test_check_bare_partial_patch_reports_the_deadlock() -> None:
     assert partial[0]["location"].endswith("partial_entry.py:5")
     # The same list is the state's, as every surface reads it.
     assert "PartialPatchWarning" in _categories(report["state"]["findings"])
+    # check's own migration finding says what is lost, truthfully: the
+    # bare call is audited (above), but no operator switch is read.
+    [late] = [
+        f for f in report["findings"] if f["category"] == "LatePatchWarning"
+    ]
+    assert "switches are never read" in late["message"]
+    assert "no audit" not in late["message"]
+    assert late["message"].endswith(
+        "Fix: replace it with `import patchguard.bootstrap` as the entry "
+        "point's first import."
+    )
 
 
 def test_green_primitives_without_patching_are_a_finding() -> None:

@@ -502,6 +502,38 @@ def test_check_no_decision_is_a_hazard() -> None:
     assert result.returncode == 1
     assert "never decides how it is patched" in result.stdout
     assert "decision    no patching decision" in result.stdout
+    # The chain starts at the target: check's own `python -c` launcher is
+    # not the user's code.
+    assert (
+        "eventlet    imported by eventlet_undecided.py:3 -> eventlet\n"
+        in result.stdout
+    ), result.stdout
+
+
+def test_check_strict_refusal_is_the_bootstraps_error() -> None:
+    """A bootstrap that PATCHGUARD_STRICT made refuse is reported as the
+    PatchOrderError it raised, at its line, with the decision "refused";
+    the variables it read are not listed as ignored."""
+    env = {"PATCHGUARD_MODE": "eventlet", "PATCHGUARD_STRICT": "1"}
+    site = line_of("svc/strict_early.py", "BOOTSTRAP-LINE")
+    line = site.rsplit(":", 1)[1]
+    result = cli("check", "strict_early.py", **env)
+    assert result.returncode == 1, result.stdout
+    assert (
+        f"decision    the bootstrap at strict_early.py:{line} refused to "
+        f"patch (PATCHGUARD_STRICT): nothing was patched\n" in result.stdout
+    ), result.stdout
+    assert f"  PatchOrderError [strict_early.py:{line}]\n" in result.stdout
+    assert "PatchGuardWarning" not in result.stdout
+    assert "ignored " not in result.stdout
+    data = one_json(cli("check", "--json", "strict_early.py", **env))
+    assert data["decision"]["kind"] == "refused"
+    assert data["ignored_variables"] == []
+    [refusal] = data["findings"]
+    assert refusal["category"] == "PatchOrderError"
+    assert refusal["message"].startswith(
+        "PATCHGUARD_STRICT: refusing to patch. 1 thread(s) already running"
+    )
 
 
 def test_check_never_imports_eventlet_is_native() -> None:

@@ -140,11 +140,15 @@ def _no_report(returncode: int | None, timeout: float) -> dict[str, Any]:
     }
 
 
-def ignored_variables(state: dict[str, Any] | None) -> list[dict[str, str]]:
+def ignored_variables(
+    state: dict[str, Any] | None, decision: str | None = None
+) -> list[dict[str, str]]:
     """Say which ``PATCHGUARD_*`` variables had no effect on the target.
 
     :param state: the target's state (``PatchState.to_dict()``), or
         ``None`` when unknown.
+    :param decision: the probe's decision kind (``"refused"``: the
+        bootstrap read the variables, then refused to patch).
     :returns: ``{"variable", "value", "reason"}`` for each.
     """
     ignored = []
@@ -158,7 +162,7 @@ def ignored_variables(state: dict[str, Any] | None) -> list[dict[str, str]]:
             reason = "patchguard reads no variable of that name"
         elif reader != "bootstrap":
             reason = f"only {reader} reads it"
-        elif state is None:
+        elif state is None or decision == "refused":
             continue
         elif mode == "unset":
             reason = (
@@ -212,7 +216,7 @@ def check(
             bad["error"], bad["argument"], bad["value"], bad["accepted"]
         )
     findings = result["findings"]
-    ignored = ignored_variables(result["state"])
+    ignored = ignored_variables(result["state"], result["decision"]["kind"])
     status = 1 if findings else 0
     moved: dict[str, Any] | None = None
     if migration:

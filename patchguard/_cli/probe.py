@@ -49,6 +49,9 @@ _result_path = ""
 _timeout = 0.0
 # check --migration: also report the file of every module imported.
 _with_modules = False
+#: ``(message, site)`` when the target's bootstrap refused to patch
+#: (PATCHGUARD_STRICT raised PatchOrderError), else None.
+_refused: tuple[str, str | None] | None = None
 
 
 def _outside(filename: str) -> bool:
@@ -106,6 +109,16 @@ def _decision() -> dict[str, Any]:
             "text": f"patchguard decided mode={current.mode} "
             f"(decided_by={current.decided_by}) at {current.site}",
         }
+    if _refused is not None and not bare:
+        # The bootstrap ran, read the variables and refused: not "never
+        # decides", and nothing is patched.
+        site = _refused[1]
+        return {
+            "kind": "refused",
+            "site": site,
+            "text": f"the bootstrap at {site or '?'} refused to patch "
+            f"(PATCHGUARD_STRICT): nothing was patched",
+        }
     if bare:
         return {
             "kind": "monkey_patch",
@@ -145,10 +158,12 @@ def _findings(decision: dict[str, Any], ended: bool) -> list[warn.Finding]:
                 warn.Finding(
                     warn.LatePatchWarning,
                     f"{call.describe()} patches the process outside "
-                    f"patchguard: no mode policy, no audit, no native "
-                    f"switch. Fix: replace it with `import "
-                    f"patchguard.bootstrap` as the entry point's first "
-                    f"import.",
+                    f"patchguard: PATCHGUARD_MODE and the "
+                    f"OS_<PROJECT>_DISABLE_EVENTLET_PATCHING switches are "
+                    f"never read, so an operator cannot run this entry "
+                    f"point on native threads. Fix: replace it with "
+                    f"`import patchguard.bootstrap` as the entry point's "
+                    f"first import.",
                     call.site,
                 )
             )
@@ -313,6 +328,8 @@ def main(argv: list[str]) -> None:
     :param argv: ``[result_path, target_json, timeout_seconds]``.
     """
     global _result_path, _timeout, _captured, _with_modules
+    # The ``python -c`` line that called us is check's, not the target's.
+    _where.launchers.add(sys._getframe(1).f_code)
     _result_path, raw, timeout = argv
     _timeout = float(timeout)
     spec = json.loads(raw)
@@ -334,7 +351,13 @@ def main(argv: list[str]) -> None:
         except _target.UsageError as exc:
             _write({"usage_error": _usage_dict(exc)})
         except PatchOrderError as exc:
-            extra.append(_finding(str(exc), _site_of_tb(exc.__traceback__)))
+            global _refused
+            site = _site_of_tb(exc.__traceback__)
+            _refused = (str(exc), site)
+            # Shown as what the target raised, not as a warning.
+            extra.append(
+                {**_finding(str(exc), site), "category": "PatchOrderError"}
+            )
         except BaseException as exc:  # noqa: BLE001 - every end is a finding
             extra.append(_ended(exc))
     _report(extra, ended=bool(extra))

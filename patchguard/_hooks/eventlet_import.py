@@ -86,6 +86,7 @@ def _walk(frame: FrameType | None) -> tuple[list[str], str | None]:
         name = code.co_filename
         if not (
             _where.is_internal(name)
+            or code in _where.launchers
             or name.endswith(_HELPERS)
             # the ``patchguard`` console script's own wrapper
             or os.path.basename(name) == "patchguard"
