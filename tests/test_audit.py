@@ -292,3 +292,26 @@ def test_bare_monkey_patch_off_main_thread_is_reported() -> None:
     assert "'wsgi-loader'" in late["message"]
     assert "not the main thread" in late["message"]
     assert "LatePatchWarning" in _categories(out["findings"])
+
+
+def test_early_thread_from_a_parent_package_names_that_package() -> None:
+    """The bootstrap is first in svc/cmd/__init__.py, but svc/__init__.py
+    ran before it and started the thread: the fix names svc/__init__.py,
+    not only "make the bootstrap the first import" (which it already
+    is)."""
+    result = run_isolated(
+        "-m parent_svc.cmd.api",
+        env={"PATCHGUARD_MODE": "eventlet"},
+        cwd=ISOLATED,
+        pre_args=("-W", "ignore::DeprecationWarning"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "API RAN" in result.stdout
+    assert "EarlyThreadWarning" in result.stderr
+    assert "'parent-thread'" in result.stderr
+    assert (
+        "Python imports parent packages first: parent_svc/__init__.py ran "
+        "before parent_svc/cmd/__init__.py, which patches; if a thread "
+        "starts there, move `import patchguard.bootstrap` to the top of "
+        "parent_svc/__init__.py (or start the thread in main())."
+    ) in result.stderr

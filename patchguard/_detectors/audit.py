@@ -15,9 +15,10 @@ used in an unpatched process).  What a fork inherits is
 
 from __future__ import annotations
 
+import os
 import sys
 
-from patchguard import warn
+from patchguard import _where, warn
 from patchguard._detectors import stale as _stale
 from patchguard._detectors import threads as _threads_audit
 from patchguard._errors import PatchOrderError
@@ -65,13 +66,52 @@ def _current_thread() -> tuple[int, str | None]:
     return threading.get_ident(), off_main
 
 
+def _shown(path: str) -> str:
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
+
+
+def _parents_first() -> str:
+    # Python runs a package's parents before the package: with the
+    # bootstrap first in svc/cmd/__init__.py, svc/__init__.py has already
+    # run, and a thread it started is "early" though the bootstrap is
+    # where the usual fix says.  Name those files (non-empty ones only).
+    frame = _where.user_frame()
+    if frame is None:
+        return ""
+    name = frame.f_globals.get("__name__")
+    here = frame.f_code.co_filename
+    if not isinstance(name, str) or "." not in name:
+        return ""
+    parts = name.split(".")
+    parents = []
+    for depth in range(1, len(parts)):
+        module = sys.modules.get(".".join(parts[:depth]))
+        path = getattr(module, "__file__", None)
+        try:
+            if isinstance(path, str) and os.path.getsize(path) > 0:
+                parents.append(_shown(path))
+        except OSError:
+            continue
+    if not parents:
+        return ""
+    return (
+        f" Python imports parent packages first: {', '.join(parents)} ran "
+        f"before {_shown(here)}, which patches; if a thread starts there, "
+        f"move `import patchguard.bootstrap` to the top of {parents[0]} "
+        f"(or start the thread in main())."
+    )
+
+
 def _thread_message(threads: list[_threads_audit.EarlyThread]) -> str:
     listed = "; ".join(t.describe() for t in threads)
+    unknown = any(t.started_at is None for t in threads)
     return (
         f"{len(threads)} thread(s) already running before eventlet patched "
         f"the process: {listed}. Native threads started before patching "
         f"die with KeyError in threading._delete, lose wake-ups or raise "
         f"greenlet.error. {_stale.FIX_ORDER}"
+        + (_parents_first() if unknown else "")
     )
 
 

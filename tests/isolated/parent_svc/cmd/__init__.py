@@ -1,0 +1,1 @@
+import patchguard.bootstrap  # noqa: F401
