@@ -87,6 +87,50 @@ def test_each_pattern_is_classified(pattern: str, source: str) -> None:
     assert [u.pattern for u in last] == [pattern], uses
 
 
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        # The import is the way in; the call is the use: counted once.
+        ("from eventlet import spawn\nspawn(f)", [("spawn", 2)]),
+        (
+            "from eventlet import spawn as s\ns(f)\ns(g)",
+            [("spawn", 2), ("spawn", 3)],
+        ),
+        (
+            "from eventlet.green import socket\nsocket.socket()",
+            [("green-modules", 2)],
+        ),
+        (
+            "import eventlet.green.socket as gs\ngs.socket()",
+            [("green-modules", 2)],
+        ),
+        # A module import is its own finding (drop it at the end).
+        ("import eventlet\neventlet.spawn(f)", [("import", 1), ("spawn", 2)]),
+        (
+            "from eventlet import greenthread\ngreenthread.spawn(f)",
+            [("import", 1), ("spawn", 2)],
+        ),
+        # An unused binding still counts, on the import line.
+        ("from eventlet import spawn", [("spawn", 1)]),
+        # A probe stays a probe, and its uses stay uses.
+        (
+            "try:\n    from eventlet import spawn\nexcept ImportError:\n"
+            "    spawn = None\nspawn(f)",
+            [("spawn", 2), ("spawn", 5)],
+        ),
+    ],
+)
+def test_an_import_and_its_use_count_once(
+    source: str, expected: list[tuple[str, int]]
+) -> None:
+    """`from eventlet import spawn; spawn(f)` is one spawn, as
+    `eventlet.spawn(f)` is: a name's import is not a second use of the
+    pattern its use already counts."""
+    uses, error = scan_source(source, "m.py")
+    assert error is None
+    assert [(u.pattern, u.line) for u in uses] == expected, uses
+
+
 def test_every_pattern_has_a_case_code_and_recipe() -> None:
     """The table is complete: each pattern is tested and documented."""
     assert {p for p, _ in PATTERN_CASES} == set(PATTERNS)

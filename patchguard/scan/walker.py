@@ -103,6 +103,12 @@ class _Visitor:
         self.lines = lines
         self.aliases: dict[str, str] = {}
         self.uses: list[Use] = []
+        # name bound by an import -> the index of that import's own use:
+        # ``from eventlet import spawn`` then ``spawn(f)`` is one use of
+        # the pattern (the call), not two (private).
+        self._bound: dict[str, int] = {}
+        #: indices of import uses a later use of the same name replaced.
+        self.replaced: set[int] = set()
         # > 0 inside the body of a try whose handlers catch ImportError.
         self._guard = 0
         self._handlers: dict[type, Callable[[Any], None]] = {
@@ -167,10 +173,21 @@ class _Visitor:
             )
         )
 
-    def _classify(self, node: ast.AST, name: str, imported: bool) -> None:
+    def _classify(
+        self, node: ast.AST, name: str, imported: bool, via: str | None = None
+    ) -> None:
         found = _patterns.classify(name, imported)
-        if found is not None:
-            self._add(found.id, node, name)
+        if found is None:
+            return
+        if imported and via is not None and not self._guard:
+            self._bound[via] = len(self.uses)
+        elif via is not None:
+            # A use through a name whose import counted as the same
+            # pattern: the import was only the way in.
+            index = self._bound.pop(via, None)
+            if index is not None and self.uses[index].pattern == found.id:
+                self.replaced.add(index)
+        self._add(found.id, node, name)
 
     # --- imports: bind aliases, and each import of eventlet is a use.
     def visit_Import(self, node: ast.Import) -> None:
@@ -178,11 +195,9 @@ class _Visitor:
             root = alias.name.split(".", 1)[0]
             if root not in _patterns.ROOTS:
                 continue
-            if alias.asname:
-                self.aliases[alias.asname] = alias.name
-            else:
-                self.aliases[root] = root
-            self._classify(node, alias.name, imported=True)
+            bound = alias.asname or root
+            self.aliases[bound] = alias.name if alias.asname else root
+            self._classify(node, alias.name, imported=True, via=bound)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         module = node.module or ""
@@ -193,8 +208,9 @@ class _Visitor:
                 self._classify(node, module, imported=True)
                 continue
             full = f"{module}.{alias.name}"
-            self.aliases[alias.asname or alias.name] = full
-            self._classify(node, full, imported=True)
+            bound = alias.asname or alias.name
+            self.aliases[bound] = full
+            self._classify(node, full, imported=True, via=bound)
 
     # --- names and attribute chains, resolved through the aliases.
     def _resolve(self, node: ast.expr) -> str | None:
@@ -216,12 +232,17 @@ class _Visitor:
             # ``self.pool.spawn``, ``f().x``: look inside for names.
             self.generic_visit(node)
             return
-        self._classify(node, name, imported=False)
+        base: ast.expr = node
+        while isinstance(base, ast.Attribute):
+            base = base.value
+        via = base.id if isinstance(base, ast.Name) else None
+        self._classify(node, name, imported=False, via=via)
 
     def visit_Name(self, node: ast.Name) -> None:
         name = self.aliases.get(node.id)
-        if name is not None:
-            self._classify(node, name, imported=False)
+        # ``spawn = None`` (a probe's fallback) rebinds, it uses nothing.
+        if name is not None and isinstance(node.ctx, ast.Load):
+            self._classify(node, name, imported=False, via=node.id)
 
     def visit_Call(self, node: ast.Call) -> None:
         func = self._resolve(node.func)
@@ -348,8 +369,13 @@ def scan_tree(tree: ast.AST, lines: list[str], path: str) -> list[Use]:
     """
     visitor = _Visitor(path, lines)
     visitor.visit(tree)
-    visitor.uses.sort(key=lambda u: (u.line, u.col))
-    return visitor.uses
+    uses = [
+        use
+        for index, use in enumerate(visitor.uses)
+        if index not in visitor.replaced
+    ]
+    uses.sort(key=lambda u: (u.line, u.col))
+    return uses
 
 
 def scan_files(
