@@ -499,6 +499,15 @@ def test_patchguard_executor(mode: str) -> None:
     assert stuck[0]["running"] == "__main__.slow()", stuck[0]
     slow = line_of("watchdog_executor.py", "SLOW-EXECUTOR-TASK")
     assert f"{slow} in slow" in stuck[0]["stack"], stuck[0]
+    # The executor's and the watchdog's plumbing is not the task's stack.
+    plumbing = [
+        f
+        for f in stuck[0]["stack"]
+        if "/patchguard/_executor/" in f
+        or "/patchguard/executor.py" in f
+        or "/patchguard/_watchdog/" in f
+    ]
+    assert plumbing == [], stuck[0]["stack"]
     assert full[0]["pool"] == stuck[0]["pool"]
     assert _stalls(data) == []
 

@@ -17,7 +17,15 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from types import FrameType
 
-_OWN = os.path.dirname(os.path.abspath(__file__))
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+#: patchguard's own pool plumbing (the watchdog's wrappers, the
+#: executor's workers): noise in a task's stack.  Other patchguard frames
+#: (a task blocked in ``subproc.run``) are where the task is, and stay.
+_OWN = (
+    os.path.join(_PACKAGE, "_watchdog") + os.sep,
+    os.path.join(_PACKAGE, "_executor") + os.sep,
+    os.path.join(_PACKAGE, "executor.py"),
+)
 #: deepest frames kept per stack (the innermost ones matter).
 MAX_FRAMES = 40
 
@@ -35,7 +43,7 @@ def capture(frame: FrameType | None, limit: int = MAX_FRAMES) -> Stack:
     while frame is not None and len(frames) < limit:
         code = frame.f_code
         if code.co_filename.startswith(_OWN):
-            # The watchdog's own pool wrappers are noise in a task's stack.
+            # Pool plumbing is noise in a task's stack (see _OWN).
             frame = frame.f_back
             continue
         line = frame.f_lineno or 0
