@@ -360,3 +360,53 @@ def test_warning_raised_while_a_watched_module_imports_names_the_importer(
     assert proc.returncode == 0, proc.stderr
     assert f"{script}:4: EventletDeprecationWarning" in proc.stderr
     assert "importhook" not in proc.stderr
+
+
+@pytest.mark.parametrize("how", ["script", "-m"])
+def test_eventlet_banner_names_the_bootstrap_line(
+    tmp_path,  # type: ignore[no-untyped-def]
+    how: str,
+) -> None:
+    """eventlet's deprecation banner, when the bootstrap is what imports
+    eventlet, points at the user's `import patchguard.bootstrap` line,
+    never at importlib or patchguard; -W filters still apply to it, and
+    -W error stops the bootstrap before anything is patched."""
+    pkg = tmp_path / "svc"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "api.py").write_text(
+        "import os\nimport patchguard.bootstrap  # line 2\n"
+        "from eventlet import patcher\n"
+        "print('PATCHED', patcher.is_monkey_patched('socket'))\n"
+    )
+    env = clean_env({"PATCHGUARD_MODE": "eventlet"})
+    env.pop("EVENTLET_TESTS", None)  # the banner is the warning under test
+    target = ["-m", "svc.api"] if how == "-m" else [str(pkg / "api.py")]
+
+    def run(*options: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, *options, *target],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    proc = run()
+    assert proc.returncode == 0, proc.stderr
+    assert "PATCHED True" in proc.stdout
+    assert f"{pkg / 'api.py'}:2: EventletDeprecationWarning" in proc.stderr
+    assert "importlib" not in proc.stderr
+    assert "patchguard/" not in proc.stderr
+    quiet = run("-W", "ignore::Warning")
+    assert quiet.returncode == 0
+    assert "EventletDeprecationWarning" not in quiet.stderr
+    strict = run("-W", "error::Warning")
+    assert strict.returncode == 1
+    assert "PATCHED" not in strict.stdout
+    assert (
+        "\neventlet.EventletDeprecationWarning: \nEventlet is deprecated."
+        in strict.stderr
+    ), strict.stderr

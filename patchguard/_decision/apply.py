@@ -271,6 +271,7 @@ def _apply_locked(
             from patchguard._detectors import audit as _audit
             from patchguard._hooks import eventlet as _eventlet
 
+            _eventlet.load()  # before the audit imports eventlet.green
             _audit.run(new, lambda: _eventlet.patch(decision.options))
             new.early_threads = current.early_threads + new.early_threads
             new.stale_refs = list(current.stale_refs) + new.stale_refs

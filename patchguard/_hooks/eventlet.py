@@ -156,6 +156,45 @@ def install(eventlet: ModuleType) -> None:
     eventlet.monkey_patch = patcher.monkey_patch  # type: ignore[attr-defined]
 
 
+def load() -> None:
+    """Import eventlet for the bootstrap, its warnings at the user's line.
+
+    eventlet warns that it is deprecated when first imported, with
+    ``stacklevel=2``: the importer's line.  Imported by the bootstrap,
+    that line would be patchguard's, or ``importlib/__init__.py`` when
+    the first import goes through ``import_module``.  The warning is
+    re-issued at the line that imported the bootstrap, through the
+    normal filters (``-W ignore::...`` and ``-W error::...`` still
+    apply).  Other warnings raised while importing keep their place.
+    """
+    if "eventlet" in sys.modules:
+        return
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        import eventlet  # noqa: F401
+    site = _where.user_frame()
+    for item in caught:
+        relocated = site is not None and (
+            item.category.__name__ == "EventletDeprecationWarning"
+        )
+        if relocated and site is not None:
+            scope = site.f_globals
+            warnings.warn_explicit(
+                item.message,
+                item.category,
+                site.f_code.co_filename,
+                site.f_lineno,
+                module=scope.get("__name__"),
+                registry=scope.setdefault("__warningregistry__", {}),
+            )
+        else:
+            warnings.warn_explicit(
+                item.message, item.category, item.filename, item.lineno
+            )
+
+
 def patch(options: frozenset[str]) -> None:
     """Import eventlet and patch exactly ``options``, then guard it.
 
