@@ -308,6 +308,48 @@ def test_stuck_task_and_saturation(mode: str) -> None:
     assert _stalls(data) == []
 
 
+# -- report building ---------------------------------------------------------
+
+
+def test_capture_reads_no_file_and_format_shows_the_source(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Capturing a stack at detection time opens no file: every read
+    releases the GIL, and a busy hub thread kept it 5 ms each time (a 40
+    frame stack took 0.35 s, so a 0.1 s no_stall test could end before
+    its stall was handed over).  The source lines appear when the report
+    is formatted."""
+    import linecache
+    import sys
+
+    from patchguard._watchdog import report
+
+    real = linecache.getline
+    monkeypatch.setattr(linecache, "getline", _no_file_read)
+    stack = report.capture(sys._getframe())  # MARK-CAPTURE
+    monkeypatch.setattr(linecache, "getline", real)
+    assert stack[-1][:3] == (
+        __file__,
+        int(line_of_here("MARK-CAPTURE")),
+        "test_capture_reads_no_file_and_format_shows_the_source",
+    )
+    text = report.format_stack(stack)
+    assert "stack = report.capture(sys._getframe())  # MARK-CAPTURE" in text
+
+
+def _no_file_read(*args: object, **kwargs: object) -> str:
+    raise AssertionError("capture() read a source file")
+
+
+def line_of_here(marker: str) -> str:
+    """The line number of ``marker`` in this file."""
+    with open(__file__, encoding="utf-8") as source:
+        for number, text in enumerate(source, 1):
+            if marker in text and "line_of_here" not in text:
+                return str(number)
+    raise AssertionError(marker)
+
+
 # -- tests: no_stall and the marker ------------------------------------------
 
 
