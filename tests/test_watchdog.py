@@ -148,15 +148,34 @@ def test_bad_env_refused_before_patching(var: str, value: str) -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"threshold": "fast"}, {"threshold": -1}, {"task_threshold": 0}],
+    [
+        {"threshold": "fast"},
+        {"threshold": -1},
+        {"task_threshold": 0},
+        {"threshold": 1e-9},
+        {"threshold": 1e300},
+        {"task_threshold": 86401},
+    ],
 )
 def test_start_refuses_bad_arguments(kwargs: dict[str, Any]) -> None:
-    """start() validates its arguments and starts nothing."""
+    """start() validates its arguments (the same bounds as the variables:
+    0.01 to 86400 s) and starts nothing."""
     from patchguard import watchdog
 
     name = next(iter(kwargs))
     with pytest.raises(ConfigError, match=f"^{name}="):
         watchdog.start(**kwargs)
+    assert watchdog.running() is None
+
+
+@pytest.mark.parametrize("threshold", [1e-9, 0.0, float("nan"), 1e300])
+def test_no_stall_refuses_out_of_range_thresholds(threshold: float) -> None:
+    """no_stall (and so the pytest marker) takes the same bounds."""
+    from patchguard import watchdog
+
+    with pytest.raises(ConfigError, match="^threshold="):
+        with watchdog.no_stall(threshold):
+            pass
     assert watchdog.running() is None
 
 

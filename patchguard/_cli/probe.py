@@ -327,7 +327,7 @@ def main(argv: list[str]) -> None:
 
     :param argv: ``[result_path, target_json, timeout_seconds]``.
     """
-    global _result_path, _timeout, _captured, _with_modules
+    global _result_path, _timeout, _captured, _with_modules, _refused
     # The ``python -c`` line that called us is check's, not the target's.
     _where.launchers.add(sys._getframe(1).f_code)
     _result_path, raw, timeout = argv
@@ -351,7 +351,6 @@ def main(argv: list[str]) -> None:
         except _target.UsageError as exc:
             _write({"usage_error": _usage_dict(exc)})
         except PatchOrderError as exc:
-            global _refused
             site = _site_of_tb(exc.__traceback__)
             _refused = (str(exc), site)
             # Shown as what the target raised, not as a warning.

@@ -176,10 +176,10 @@ def load() -> None:
         import eventlet  # noqa: F401
     site = _where.user_frame()
     for item in caught:
-        relocated = site is not None and (
-            item.category.__name__ == "EventletDeprecationWarning"
-        )
-        if relocated and site is not None:
+        if (
+            site is not None
+            and item.category.__name__ == "EventletDeprecationWarning"
+        ):
             scope = site.f_globals
             warnings.warn_explicit(
                 item.message,
