@@ -16,7 +16,8 @@ the spread (``benchmarks/README``).
   both streams with an empty stdin, what ``execute`` does) and
   ``Popen.communicate``, green (eventlet mode, hub thread) and ``run`` in
   native mode.  Goal: >= 0.8x.
-* bulk: 1 MB and 50 MB of output through ``check_output`` (one pipe),
+* bulk: 1 MB (150 calls per side) and 50 MB (4 calls) of output
+  through ``check_output`` (one pipe),
   on both pipes at once (``run(capture_output=True)``) and as input
   (``run(input=...)``): MB/s ratio, goal >= 0.8x; and the longest stall
   of a 10 ms ticker greenthread meanwhile, goal <= 20 ms.  The ticker's
@@ -33,10 +34,13 @@ import subprocess
 import sys
 import time
 from importlib.metadata import version
+from typing import Any
 
 from _timing import PY, env, load_average, pairs, ratio_row, verdict
 
 SHORT = 200
+#: Blocks per same-process run (each side: SHORT // 8 calls a block).
+SAME_BLOCKS = 8
 GOAL = 0.8
 STALL_GOAL = 0.020
 
@@ -116,26 +120,99 @@ print(json.dumps({{"elapsed": elapsed, "stall": stall[0], "idle": idle}}))
 """
 
 
-def measure(side: str, mode: str, call: str, size: int, count: int) -> dict:
-    """Run one side once in a fresh interpreter; return its JSON."""
+def child_json(code: str, args: list[str], mode: str, timeout: float) -> Any:
+    """Run ``python -c code args`` in ``mode``; return its last JSON line.
+
+    :raises SystemExit: when the child fails (its stderr is shown).
+    """
     result = subprocess.run(
-        [PY, "-c", CHILD.format(call=call), side, str(size), str(count)],
+        [PY, "-c", code, *args],
         env=env(PATCHGUARD_MODE=mode),
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
         check=False,
     )
     if result.returncode != 0:
-        raise SystemExit(f"{side} {call} failed:\n{result.stderr}")
-    return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+        raise SystemExit(f"{args} in {mode} mode failed:\n{result.stderr}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def measure(side: str, mode: str, call: str, size: int, count: int) -> dict:
+    """Run one side once in a fresh interpreter; return its JSON."""
+    return child_json(  # type: ignore[no-any-return]
+        CHILD.format(call=call), [side, str(size), str(count)], mode, 120
+    )
+
+
+# The same comparison inside one process, in patchguard's mode for the
+# row: the stdlib's own code (the unpatched copy patchguard keeps; in
+# eventlet mode it blocks the hub) and patchguard's call alternate in
+# blocks, the process busy throughout.  Load that comes and goes in
+# windows of a second or so then slows both sides of a block pair alike,
+# where between processes it slows one side of a pair (seen under two
+# CPU hogs: 0.9 ms a call for the stdlib in one window, 4 ms in the next,
+# for both sides alike in one process).  Prints the block ratios (ours
+# per second over theirs) as JSON.
+SAME = """
+import json, sys, time
+SIZE = int(sys.argv[1])
+BLOCKS = int(sys.argv[2])
+COUNT = int(sys.argv[3])
+DATA = b"x" * SIZE
+import patchguard.bootstrap
+from patchguard import subproc
+from patchguard._subproc.popen import native_module
+def theirs(sp=native_module()):
+    {theirs}
+def ours(sp=subproc):
+    {ours}
+theirs()
+ours()
+ratios = []
+for i in range(BLOCKS):
+    took = {{}}
+    sides = [("theirs", theirs), ("ours", ours)]
+    for name, fn in sides if i % 2 == 0 else sides[::-1]:
+        start = time.perf_counter()
+        for _ in range(COUNT):
+            fn()
+        took[name] = time.perf_counter() - start
+    ratios.append(took["theirs"] / took["ours"])
+print(json.dumps(ratios))
+"""
+
+
+def same_process(
+    mode: str, ours: str, theirs: str, size: int, blocks: int, count: int
+) -> float:
+    """One process, blocks alternating; return the median block ratio."""
+    ratios = child_json(
+        SAME.format(ours=ours, theirs=theirs),
+        [str(size), str(blocks), str(count)],
+        mode,
+        300,
+    )
+    return statistics.median(ratios)
+
+
+def same_cells(ratios: list[float]) -> str:
+    """The same-process cells of a row: median, spread, verdict."""
+    return (
+        f" {statistics.median(ratios):.2f}x "
+        f"| {min(ratios):.2f}-{max(ratios):.2f}x "
+        f"| {verdict(ratios, GOAL, True)} |"
+    )
 
 
 def short(rounds: int) -> None:
     """The per-call table."""
     print(f"### {SHORT} sequential short commands\n")
-    print("| call | median ratio vs stdlib | spread | pairs | verdict |")
-    print("|---|---:|---:|---:|---|")
+    print(
+        "| call | median ratio vs stdlib | spread | pairs | verdict "
+        "| same process: median | spread | verdict |"
+    )
+    print("|---|---:|---:|---:|---|---:|---:|---|")
     rows = [(f"{n}, eventlet mode", "eventlet", c) for n, c in CALLS.items()]
     rows.append(("run, native mode", "native", CALLS["run"]))
     for name, mode, (ours, theirs) in rows:
@@ -148,7 +225,14 @@ def short(rounds: int) -> None:
             ),
             rounds,
         )
-        print(ratio_row(name, ratios, f" {verdict(ratios, GOAL, True)} |"))
+        same = [
+            same_process(mode, ours, theirs, 0, SAME_BLOCKS, SHORT // 8)
+            for _ in range(rounds)
+        ]
+        print(
+            ratio_row(name, ratios, f" {verdict(ratios, GOAL, True)} |")
+            + same_cells(same)
+        )
     print(f"\ngoal: >= {GOAL}x the stdlib's throughput (commands/s)\n")
 
 
@@ -157,11 +241,15 @@ def bulk(rounds: int) -> None:
     print("### Bulk data, eventlet mode (hub thread)\n")
     print(
         "| call | size | median MB/s ratio | spread | pairs | verdict "
-        "| median MB/s (stdlib / ours) | max stall ms (idle hub) |"
+        "| median MB/s (stdlib / ours) | max stall ms (idle hub) "
+        "| same process: median | spread | verdict |"
     )
-    print("|---|---:|---:|---:|---:|---|---:|---:|")
+    print("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---|")
     for name, (call, factor) in BULK.items():
-        for size, count, n in ((1 << 20, 10, rounds), (50 << 20, 1, rounds)):
+        # ~0.3-0.5 s of calls per side: a neighbour's burst of a few
+        # tens of ms then moves a pair's ratio by a few percent, where
+        # 10 calls (25 ms) of 1 MB swung it from 0.4x to 1.3x.
+        for size, count, n in ((1 << 20, 150, rounds), (50 << 20, 4, rounds)):
             stalls: list[float] = []
             idles: list[float] = []
             rates: dict[str, list[float]] = {"stdlib": [], "ours": []}
@@ -198,6 +286,19 @@ def bulk(rounds: int) -> None:
                 f"| {statistics.median(rates['stdlib']):.0f} / "
                 f"{statistics.median(rates['ours']):.0f} "
                 f"| {stall * 1000:.0f} ({max(idles) * 1000:.0f}) |"
+                + same_cells(
+                    [
+                        same_process(
+                            "eventlet",
+                            call,
+                            call,
+                            size,
+                            SAME_BLOCKS,
+                            max(1, count // 15),
+                        )
+                        for _ in range(n)
+                    ]
+                )
             )
     print(
         f"\ngoal: >= {GOAL}x the stdlib's MB/s in a native process, and "

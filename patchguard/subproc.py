@@ -26,7 +26,8 @@ stdlib's semantics: a timeout there leaves the child running (retry, or
 call :meth:`Popen.kill_group`).
 
 The machinery lives in :mod:`patchguard._subproc` (``popen``, ``checks``,
-``mask``, and for eventlet mode ``unpatched``, ``hubwait``, ``green``).
+``mask``, and for eventlet mode ``unpatched``, ``hubwait``, ``streams``,
+``green``).
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ import functools
 import json
 import os
 import subprocess
+import sys
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -24,7 +25,7 @@ from hypothesis import strategies as st
 
 from patchguard import subproc
 from tests import parity
-from tests.helpers import run_isolated
+from tests.helpers import ISOLATED, clean_env, run_isolated
 
 #: place -> (PATCHGUARD_MODE, where the scenario body runs).
 PLACES = {
@@ -135,6 +136,7 @@ def test_popen_with_readline_and_communicate_retry(place: str) -> None:
     assert out["readline"] == "ping\n"
     assert out["with_returncode"] == 0
     assert out["first_try"]["type"] == "subprocess.TimeoutExpired"
+    assert out["first_try"]["output"] == repr(b"a\n")
     assert out["retry_out"] == "a\nb\n"
     assert out["bulk_first_try"] == [3_000_000, 0], out["bulk_first_try"]
     assert out["bulk_retry"] == [5_000_000, 5_000_000, 0]
@@ -382,8 +384,9 @@ def test_run_matches_the_stdlib() -> None:
     assert subproc.check_output(["cat"], input=None) == b""
 
 
-def test_children_get_their_own_session_unless_told() -> None:
-    """By default a child leads a new session (its group is its own);
+def test_children_get_their_own_group_unless_told() -> None:
+    """By default a child leads a process group of its own (a new group
+    or a new session, see test_default_group_follows_the_terminal);
     start_new_session=False keeps it in ours."""
     with subproc.Popen(["sleep", "5"]) as own:
         assert os.getpgid(own.pid) == own.pid != os.getpgid(0)
@@ -392,6 +395,53 @@ def test_children_get_their_own_session_unless_told() -> None:
         assert os.getpgid(shared.pid) == os.getpgid(0)
         shared.kill_group()  # must signal the child only, not our group
     assert own.returncode == shared.returncode == -9
+
+
+def group_facts(kind: str, place: str) -> Any:
+    """subproc_group.py's facts, started as a session leader; with
+    ``kind`` "tty" its stdin is a pty holding two lines of input."""
+    mode, where = PLACES[place]
+    master, slave = os.openpty()
+    try:
+        if kind == "tty":
+            os.write(master, b"hi\nho\n")
+        proc = subprocess.run(
+            [sys.executable, str(ISOLATED / "subproc_group.py"), kind, where],
+            env=clean_env({"PATCHGUARD_MODE": mode}),
+            stdin=slave if kind == "tty" else subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=90,
+            start_new_session=True,
+        )
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.isolated
+@pytest.mark.parametrize("place", ["native", "eventlet", "eventlet-thread"])
+def test_default_group_follows_the_terminal(place: str) -> None:
+    """Without a controlling terminal (a service) a child gets a new
+    process group, not a new session: setsid() would also give it a
+    scheduler autogroup of its own, slow under CPU load.  With one, it
+    gets a new session, so reading the terminal works, where a
+    background group of ours is stopped by SIGTTIN (the control).
+    Python 3.10 has no process_group: a new session there."""
+    plain = group_facts("plain", place)
+    assert plain["terminal"] is False
+    assert plain["own_group"] is True
+    assert plain["new_session"] is (sys.version_info < (3, 11))
+    assert plain["hub_made"] is False
+    tty = group_facts("tty", place)
+    assert tty["terminal"] is True
+    assert tty["own_group"] is True
+    assert tty["new_session"] is True
+    assert tty["read_default"] == "got hi"
+    if sys.version_info >= (3, 11):
+        assert tty["read_background_group"] == "timed out (stopped by SIGTTIN)"
 
 
 def test_kill_group_reaches_a_grandchild() -> None:

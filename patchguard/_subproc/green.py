@@ -14,17 +14,21 @@ whole output on the hub (issue 16: 62-161 MB/s and 64-95 ms stalls on
 
 from __future__ import annotations
 
-import codecs
 import io
 import os
 import posix
 from time import monotonic
 
-from eventlet.greenio.py3 import GreenFileIO
-
 from patchguard._subproc.base import PopenBase
 from patchguard._subproc.checks import timeout_arg as _timeout_arg
 from patchguard._subproc.hubwait import PipeWaiter, await_exit, offload, pace
+from patchguard._subproc.streams import (
+    Sink,
+    close_quietly,
+    decode,
+    greenify,
+    hand_back,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -34,66 +38,13 @@ if TYPE_CHECKING:
 _CHUNK = 65536
 #: Bytes moved through the hub before the rest moves on a native thread.
 _BULK_SWITCH = 1024 * 1024
-#: Output size from which communicate() joins it on a native thread.
+#: Text output size from which communicate() decodes on a native thread.
 _OFFLOAD = 4 * 1024 * 1024
-#: Bytes decoded per step when decoding large text output.
-_PIECE = 1024 * 1024
 
 # ``posix`` holds the real system calls: eventlet patches attributes of
 # ``os`` (read, write, waitpid...), never of ``posix``.
 _read = posix.read
 _write = posix.write
-
-
-def _decode(data: bytes, encoding: str, errors: str) -> str:
-    # What the stdlib's _translate_newlines does (decode, then \r\n and
-    # \r to \n), a megabyte at a time: between steps the GIL can pass
-    # to the hub's thread.
-    decoder = io.IncrementalNewlineDecoder(
-        codecs.getincrementaldecoder(encoding)(errors), translate=True
-    )
-    view = memoryview(data)
-    parts = [
-        decoder.decode(view[i : i + _PIECE])
-        for i in range(0, len(data), _PIECE)
-    ]
-    parts.append(decoder.decode(b"", final=True))
-    return "".join(parts)
-
-
-def _close(stream: IO[Any]) -> None:
-    try:
-        stream.close()
-    except BrokenPipeError:
-        pass  # stdin of a child that stopped reading: as the stdlib
-
-
-def _greenify(stream: IO[Any], writable: bool, bufsize: int) -> IO[Any]:
-    # Rebuild ``stream`` (as stdlib Popen built it: raw FileIO, maybe a
-    # buffer, maybe a TextIOWrapper) on a GreenFileIO over a duplicate of
-    # its descriptor, which GreenFileIO makes non-blocking.
-    text = stream if isinstance(stream, io.TextIOWrapper) else None
-    inner: Any = text.buffer if text is not None else stream
-    fd = os.dup(stream.fileno())
-    try:
-        stream.close()
-        green: Any = GreenFileIO(fd, "w" if writable else "r")
-    except BaseException:
-        os.close(fd)
-        raise
-    if not isinstance(inner, io.FileIO):
-        size = bufsize if bufsize > 1 else io.DEFAULT_BUFFER_SIZE
-        buffered = io.BufferedWriter if writable else io.BufferedReader
-        green = buffered(green, size)
-    if text is not None:
-        green = io.TextIOWrapper(
-            green,
-            encoding=text.encoding,
-            errors=text.errors,
-            line_buffering=text.line_buffering,
-            write_through=text.write_through,
-        )
-    return green  # type: ignore[no-any-return]
 
 
 class GreenMixin(PopenBase):
@@ -124,11 +75,11 @@ class GreenMixin(PopenBase):
                     os.set_blocking(stream.fileno(), False)
             return
         if self.stdin is not None:
-            self.stdin = _greenify(self.stdin, True, bufsize)
+            self.stdin = greenify(self.stdin, True, bufsize)
         if self.stdout is not None:
-            self.stdout = _greenify(self.stdout, False, bufsize)
+            self.stdout = greenify(self.stdout, False, bufsize)
         if self.stderr is not None:
-            self.stderr = _greenify(self.stderr, False, bufsize)
+            self.stderr = greenify(self.stderr, False, bufsize)
 
     def _wait(self, timeout: float | None) -> int:
         # The stdlib blocks in waitpid() (no timeout) or sleeps in a
@@ -205,6 +156,12 @@ class GreenMixin(PopenBase):
         writer = self.stdin
         if writer is not None and (not input or writer.closed):
             writer = None
+        # Each pipe's output goes into one BytesIO as it arrives: joining
+        # a list of chunks at the end copied every byte once more, after
+        # the child was done (0.15-0.2 ms of a 1 MB check_output's 2.5).
+        sinks = {
+            fd: Sink(self._fileobj2output[f]) for fd, f in readers.items()
+        }
         cancel = [False]
         try:
             while readers or writer is not None:
@@ -214,22 +171,20 @@ class GreenMixin(PopenBase):
                     # costs ~2x the CPU); the hub runs meanwhile, the GIL
                     # being released in every system call.
                     self._pg_unpark()  # parks on the worker, not pipes
-                    writer = self._pg_offload(readers, writer, endtime, cancel)
+                    writer = self._pg_offload(
+                        readers, writer, endtime, cancel, sinks
+                    )
                     cancel[0] = True  # once: after a timeout, finish here
-                self._pg_pump(readers)
+                self._pg_pump(readers, sinks)
                 if writer is not None and self._pg_feed(writer):
                     writer = None
                 if not readers and writer is None:
                     break
-                remaining = self._remaining_time(endtime)
-                if remaining is not None and remaining < 0:
-                    self._check_timeout(
-                        endtime,
-                        orig_timeout,
-                        stdout,
-                        stderr,
-                        skip_check_and_raise=True,
-                    )
+                remaining = None
+                if endtime is not None:
+                    remaining = endtime - monotonic()
+                    if remaining < 0:
+                        self._pg_expired(endtime, orig_timeout, sinks)
                 # One read per pipe, then back to the hub: a child that
                 # writes faster than we read must not starve the other
                 # greenthreads.
@@ -239,20 +194,33 @@ class GreenMixin(PopenBase):
                         [] if writer is None else [writer.fileno()],
                     )
                 self._pg_waiter.wait(remaining)
-                self._check_timeout(endtime, orig_timeout, stdout, stderr)
+                if endtime is not None and monotonic() > endtime:
+                    self._pg_expired(endtime, orig_timeout, sinks)
         finally:
             self._pg_unpark()
+            hand_back(sinks)
         self.wait(timeout=self._remaining_time(endtime))
         size = sum(map(len, stdout or ())) + sum(map(len, stderr or ()))
-        joined = len(stdout or ()) <= 1 and len(stderr or ()) <= 1
-        if size >= _OFFLOAD and (self.text_mode or not joined):
-            # Joining and decoding tens of MB takes tens of ms.  On a
-            # native thread it costs the hub little: bytes.join releases
-            # the GIL for large joins, and large text is decoded in steps.
-            # (Bulk bytes read on the native loop are one bytes object
-            # already: nothing to join, no thread to start.)
+        if size >= _OFFLOAD and self.text_mode:
+            # Decoding tens of MB takes tens of ms: on a native thread, in
+            # steps (the GIL passes to the hub's thread between them).
             return offload(self._pg_collect, stdout, stderr)  # type: ignore[no-any-return]
         return self._pg_collect(stdout, stderr)
+
+    def _pg_expired(
+        self,
+        endtime: float,
+        orig_timeout: float | None,
+        sinks: dict[int, Sink],
+    ) -> None:
+        # Raises TimeoutExpired with the output read so far (a retry
+        # resumes from it too): the stdlib's bookkeeping must hold it first.
+        hand_back(sinks)
+        stdout = self._fileobj2output[self.stdout] if self.stdout else None
+        stderr = self._fileobj2output[self.stderr] if self.stderr else None
+        self._check_timeout(
+            endtime, orig_timeout, stdout, stderr, skip_check_and_raise=True
+        )
 
     def _pg_offload(
         self,
@@ -260,6 +228,7 @@ class GreenMixin(PopenBase):
         writer: IO[Any] | None,
         endtime: float | None,
         cancel: list[bool],
+        sinks: dict[int, Sink],
     ) -> IO[Any] | None:
         self._pg_later = []
         try:
@@ -269,6 +238,7 @@ class GreenMixin(PopenBase):
                 writer,
                 endtime,
                 cancel,
+                sinks,
                 cancel=cancel,
             )
         finally:
@@ -277,7 +247,7 @@ class GreenMixin(PopenBase):
             # epoll descriptor, of its own).
             later, self._pg_later = self._pg_later, None
             for stream in later:
-                _close(stream)
+                close_quietly(stream)
 
     def _pg_unpark(self) -> None:
         if self._pg_waiter is not None:
@@ -290,52 +260,32 @@ class GreenMixin(PopenBase):
         writer: IO[Any] | None,
         endtime: float | None,
         cancel: list[bool],
+        sinks: dict[int, Sink],
     ) -> IO[Any] | None:
         # On a native thread while the greenthread is parked: the same
         # pump and feed, waiting in the unpatched poll().  Returns when
         # done, past ``endtime`` (the caller raises) or when cancelled;
         # polls at most 50 ms at a time to notice the cancellation.
-        #
-        # Each pipe's output goes into one BytesIO, and leaves as the one
-        # bytes object getvalue() hands over without a copy: a list of
-        # 64 KB chunks joined at the end touched and copied every byte
-        # twice (the join alone was 40% of a 50 MB check_output's CPU).
         poller = self._pg_select.poll()
-        sinks: dict[int, tuple[list[bytes], io.BytesIO]] = {}
-        for fd, stream in readers.items():
+        for fd in readers:
             poller.register(fd, self._pg_select.POLLIN)
-            chunks = self._fileobj2output[stream]
-            sinks[fd] = (chunks, io.BytesIO())
-            for chunk in chunks:
-                sinks[fd][1].write(chunk)
-            chunks.clear()
         if writer is not None:
             poller.register(writer.fileno(), self._pg_select.POLLOUT)
-        try:
-            while (readers or writer is not None) and not cancel[0]:
-                remaining = self._remaining_time(endtime)
-                if remaining is not None and remaining < 0:
-                    break
-                ms = (
-                    50 if remaining is None else min(50, int(remaining * 1000))
-                )
-                poller.poll(ms)
-                for fd in list(readers):
-                    if not self._pg_drain(fd, sinks[fd][1]):
-                        poller.unregister(fd)
-                        self._pg_close(readers.pop(fd))
-                if writer is not None:
-                    fd = writer.fileno()
-                    if self._pg_feed(writer):
-                        poller.unregister(fd)
-                        writer = None
-        finally:
-            # Handed back as the stdlib's bookkeeping has it (a list of
-            # bytes per pipe): a timeout's output, a retry and the final
-            # join (which returns a one-item list's bytes as they are)
-            # all see everything read so far.
-            for chunks, sink in sinks.values():
-                chunks.append(sink.getvalue())
+        while (readers or writer is not None) and not cancel[0]:
+            remaining = self._remaining_time(endtime)
+            if remaining is not None and remaining < 0:
+                break
+            ms = 50 if remaining is None else min(50, int(remaining * 1000))
+            poller.poll(ms)
+            for fd in list(readers):
+                if not self._pg_drain(fd, sinks[fd].buffer):
+                    poller.unregister(fd)
+                    self._pg_close(readers.pop(fd))
+            if writer is not None:
+                fd = writer.fileno()
+                if self._pg_feed(writer):
+                    poller.unregister(fd)
+                    writer = None
         return writer
 
     def _pg_drain(self, fd: int, sink: io.BytesIO) -> bool:
@@ -350,19 +300,21 @@ class GreenMixin(PopenBase):
             sink.write(data)
             self._pg_moved += len(data)
 
-    def _pg_pump(self, readers: dict[int, IO[Any]]) -> None:
+    def _pg_pump(
+        self, readers: dict[int, IO[Any]], sinks: dict[int, Sink]
+    ) -> None:
         # One read per pipe (64 KB, a whole default pipe buffer), then
         # back to the hub.
-        for fd, stream in list(readers.items()):
+        for fd in list(readers):
             try:
                 data = _read(fd, _CHUNK)
             except BlockingIOError:
                 continue
-            self._fileobj2output[stream].append(data)
-            self._pg_moved += len(data)
             if not data:
-                del readers[fd]
-                self._pg_close(stream)
+                self._pg_close(readers.pop(fd))
+                continue
+            sinks[fd].buffer.write(data)
+            self._pg_moved += len(data)
 
     def _pg_feed(self, writer: IO[Any]) -> bool:
         # One chunk per turn, as for reads; True once stdin is done with.
@@ -389,7 +341,7 @@ class GreenMixin(PopenBase):
             # reused by the next open() before the hub forgets it.
             self._pg_waiter.drop(stream.fileno())
         if self._pg_later is None or self._pg_internal:
-            _close(stream)  # on the hub's thread, or a plain file
+            close_quietly(stream)  # on the hub's thread, or a plain file
             return
         # A green file, on the native thread: release the pipe now (the
         # child must see EOF on stdin) by putting /dev/null in its place,
@@ -411,6 +363,6 @@ class GreenMixin(PopenBase):
         for chunks, stream in zip((stdout, stderr), streams, strict=True):
             data: Any = None if chunks is None else b"".join(chunks)
             if data is not None and self.text_mode:
-                data = _decode(data, stream.encoding, stream.errors)
+                data = decode(data, stream.encoding, stream.errors)
             found.append(data)
         return found[0], found[1]

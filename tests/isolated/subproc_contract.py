@@ -24,6 +24,7 @@ def catch(fn) -> dict | None:  # type: ignore[no-untyped-def]
             "message": str(exc),
             "cmd": repr(getattr(exc, "cmd", None)),
             "timeout": getattr(exc, "timeout", None),
+            "output": repr(getattr(exc, "output", None)),
         }
     return None
 
@@ -42,10 +43,12 @@ def body() -> dict:
         proc.stdin.close()
     facts["with_returncode"] = proc.returncode
 
+    # Read through the hub in eventlet mode: the timeout carries what
+    # was read so far.
     proc = subproc.Popen(
-        ["sh", "-c", "echo a; sleep 0.3; echo b"], stdout=subproc.PIPE
+        ["sh", "-c", "echo a; sleep 1; echo b"], stdout=subproc.PIPE
     )
-    facts["first_try"] = catch(lambda: proc.communicate(timeout=0.05))
+    facts["first_try"] = catch(lambda: proc.communicate(timeout=0.3))
     facts["retry_out"] = proc.communicate(timeout=10)[0].decode()
     facts["retry_rc"] = proc.returncode
 
