@@ -9,12 +9,14 @@ stdlib-shaped behaviour (the test process itself is never patched).
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import os
 import subprocess
 import sys
 import time
+import types
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -137,6 +139,10 @@ def test_popen_with_readline_and_communicate_retry(place: str) -> None:
     assert out["with_returncode"] == 0
     assert out["first_try"]["type"] == "subprocess.TimeoutExpired"
     assert out["first_try"]["output"] == repr(b"a\n")
+    assert out["ended_empty"] == [repr(b""), repr(None)]
+    if place == "eventlet":
+        assert out["interrupted"] is True
+        assert out["after_interrupt"] == "a\nb\n"
     assert out["retry_out"] == "a\nb\n"
     assert out["bulk_first_try"] == [3_000_000, 0], out["bulk_first_try"]
     assert out["bulk_retry"] == [5_000_000, 5_000_000, 0]
@@ -442,6 +448,44 @@ def test_default_group_follows_the_terminal(place: str) -> None:
     assert tty["read_default"] == "got hi"
     if sys.version_info >= (3, 11):
         assert tty["read_background_group"] == "timed out (stopped by SIGTTIN)"
+
+
+@pytest.mark.parametrize(
+    ("error", "maybe"),
+    [
+        (errno.ENXIO, False),
+        (errno.ENOENT, True),
+        (errno.EACCES, True),
+        (errno.EPERM, True),
+    ],
+)
+def test_terminal_probe_keeps_the_session_unless_surely_none(
+    monkeypatch: pytest.MonkeyPatch, error: int, maybe: bool
+) -> None:
+    """Only ENXIO from /dev/tty means "no controlling terminal".  A
+    missing or refused /dev/tty (a chroot, a sandbox) keeps the new
+    session: on a real terminal a background group would be stopped."""
+    from patchguard._subproc import popen
+
+    def refuse(path: str, flags: int) -> int:
+        raise OSError(error, os.strerror(error), path)
+
+    fake = types.SimpleNamespace(
+        open=refuse,
+        close=os.close,
+        O_RDONLY=os.O_RDONLY,
+        O_NONBLOCK=os.O_NONBLOCK,
+        O_CLOEXEC=os.O_CLOEXEC,
+    )
+    monkeypatch.setattr(popen, "posix", fake)
+    assert popen._maybe_terminal() is maybe
+    kwargs: dict[str, Any] = {}
+    popen._own_group(kwargs)
+    group_only = not maybe and sys.version_info >= (3, 11)
+    expected = (
+        {"process_group": 0} if group_only else {"start_new_session": True}
+    )
+    assert kwargs == expected
 
 
 def test_kill_group_reaches_a_grandchild() -> None:

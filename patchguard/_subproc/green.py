@@ -14,7 +14,6 @@ whole output on the hub (issue 16: 62-161 MB/s and 64-95 ms stalls on
 
 from __future__ import annotations
 
-import io
 import os
 import posix
 from time import monotonic
@@ -159,11 +158,14 @@ class GreenMixin(PopenBase):
         # Each pipe's output goes into one BytesIO as it arrives: joining
         # a list of chunks at the end copied every byte once more, after
         # the child was done (0.15-0.2 ms of a 1 MB check_output's 2.5).
-        sinks = {
-            fd: Sink(self._fileobj2output[f]) for fd, f in readers.items()
-        }
+        sinks: dict[int, Sink] = {}
         cancel = [False]
         try:
+            # Inside the try: whatever interrupts (a KeyboardInterrupt, as
+            # the stdlib allows for, bpo-25942), the finally hands every
+            # byte back for a retry.
+            for fd, stream in readers.items():
+                sinks[fd] = Sink(self._fileobj2output[stream])
             while readers or writer is not None:
                 if self._pg_moved > _BULK_SWITCH and not cancel[0]:
                     # Bulk data: the rest moves on a native thread, as
@@ -197,8 +199,10 @@ class GreenMixin(PopenBase):
                 if endtime is not None and monotonic() > endtime:
                     self._pg_expired(endtime, orig_timeout, sinks)
         finally:
-            self._pg_unpark()
-            hand_back(sinks)
+            try:
+                hand_back(sinks)
+            finally:
+                self._pg_unpark()
         self.wait(timeout=self._remaining_time(endtime))
         size = sum(map(len, stdout or ())) + sum(map(len, stderr or ()))
         if size >= _OFFLOAD and self.text_mode:
@@ -278,7 +282,7 @@ class GreenMixin(PopenBase):
             ms = 50 if remaining is None else min(50, int(remaining * 1000))
             poller.poll(ms)
             for fd in list(readers):
-                if not self._pg_drain(fd, sinks[fd].buffer):
+                if not self._pg_drain(fd, sinks[fd]):
                     poller.unregister(fd)
                     self._pg_close(readers.pop(fd))
             if writer is not None:
@@ -288,7 +292,7 @@ class GreenMixin(PopenBase):
                     writer = None
         return writer
 
-    def _pg_drain(self, fd: int, sink: io.BytesIO) -> bool:
+    def _pg_drain(self, fd: int, sink: Sink) -> bool:
         # Read what the pipe holds into ``sink``; False at end of file.
         while True:
             try:
@@ -296,8 +300,9 @@ class GreenMixin(PopenBase):
             except BlockingIOError:
                 return True
             if not data:
+                sink.eof = True
                 return False
-            sink.write(data)
+            sink.buffer.write(data)
             self._pg_moved += len(data)
 
     def _pg_pump(
@@ -311,6 +316,7 @@ class GreenMixin(PopenBase):
             except BlockingIOError:
                 continue
             if not data:
+                sinks[fd].eof = True
                 self._pg_close(readers.pop(fd))
                 continue
             sinks[fd].buffer.write(data)

@@ -14,6 +14,7 @@ patched process, so native mode never loads eventlet.
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import posix
@@ -58,22 +59,25 @@ def _own_group(kwargs: dict[str, Any]) -> None:
         return
     if "start_new_session" in kwargs:
         return
-    if _GROUP_ONLY and not _controlling_terminal():
+    if _GROUP_ONLY and not _maybe_terminal():
         kwargs["process_group"] = 0
     else:
         kwargs["start_new_session"] = True
 
 
-def _controlling_terminal() -> bool:
-    # /dev/tty opens only in a process with a controlling terminal
-    # (ENXIO otherwise); non-blocking, so a terminal line waiting for a
-    # carrier cannot hold us.  posix, not os: eventlet's os.open would
-    # notify the hub of a descriptor it never sees.
+def _maybe_terminal() -> bool:
+    # False only when this process surely has no controlling terminal:
+    # /dev/tty then fails with ENXIO.  Any other answer (it opened; no
+    # /dev/tty in a chroot; a sandbox refusing it) keeps the session, so
+    # a child on a real terminal is never a stopped background group.
+    # Non-blocking, so a terminal line waiting for a carrier cannot hold
+    # us; posix, not os: eventlet's os.open would notify the hub of a
+    # descriptor it never sees.
     flags = posix.O_RDONLY | posix.O_NONBLOCK | posix.O_CLOEXEC
     try:
         fd = posix.open("/dev/tty", flags)
-    except OSError:
-        return False
+    except OSError as exc:
+        return exc.errno != errno.ENXIO
     posix.close(fd)
     return True
 
@@ -95,7 +99,8 @@ class Popen(PopenBase):
     reaches its descendants: a new group (``process_group=0``) when this
     process has no controlling terminal (a service), a new session
     (``start_new_session=True``) when it has one (a background group
-    reading the terminal would be stopped) and on Python 3.10.  Pass
+    reading the terminal would be stopped), when that cannot be told (no
+    ``/dev/tty``) and on Python 3.10.  Pass
     ``start_new_session`` or ``process_group`` to choose;
     ``start_new_session=False`` keeps the child in ours (timeouts then
     kill the child only).  Instances are usable with ``with``.  The

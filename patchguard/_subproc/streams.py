@@ -63,15 +63,16 @@ class Sink:
     Holds the stdlib's list of chunks for that pipe (what
     ``TimeoutExpired`` and a retry read) and the buffer that gathers what
     is read meanwhile; the chunks already in the list move into the
-    buffer first.
+    buffer first.  ``eof`` is set by the reader at end of file.
 
     :param chunks: the stdlib's ``_fileobj2output`` list for the pipe.
     """
 
-    __slots__ = ("chunks", "buffer")
+    __slots__ = ("chunks", "buffer", "eof")
 
     def __init__(self, chunks: list[bytes]) -> None:
         self.chunks = chunks
+        self.eof = False
         self.buffer = io.BytesIO()
         for chunk in chunks:
             self.buffer.write(chunk)
@@ -82,7 +83,10 @@ def hand_back(sinks: dict[int, Sink]) -> None:
     """Put each pipe's output back in its list, as one bytes object.
 
     ``getvalue()`` hands the buffer over without a copy, and the final
-    ``b"".join`` of a one-item list returns that object as it is.
+    ``b"".join`` of a one-item list returns that object as it is.  A
+    pipe that ended holds at least ``b""``, as the stdlib's list does
+    (its end-of-file read), so a ``TimeoutExpired`` shows ``b""`` for a
+    pipe closed empty and ``None`` for one still open and empty.
     Idempotent: the buffer starts again empty.
 
     :param sinks: descriptor -> sink.
@@ -91,6 +95,8 @@ def hand_back(sinks: dict[int, Sink]) -> None:
         if sink.buffer.tell():
             sink.chunks.append(sink.buffer.getvalue())
             sink.buffer = io.BytesIO()
+        if sink.eof and not sink.chunks:
+            sink.chunks.append(b"")
 
 
 def greenify(stream: IO[Any], writable: bool, bufsize: int) -> IO[Any]:

@@ -6,10 +6,21 @@ behaviour, the class and message of every error, leftover children and
 descriptors, and (eventlet mode) the hub's longest stall.
 """
 
+import select
+import signal
 import subprocess
 import sys
 
-from subproc_common import Ticker, children, emit, fds, kind, run_here
+from subproc_common import (
+    GREEN,
+    WHERE,
+    Ticker,
+    children,
+    emit,
+    fds,
+    kind,
+    run_here,
+)
 
 from patchguard import subproc
 
@@ -29,6 +40,17 @@ def catch(fn) -> dict | None:  # type: ignore[no-untyped-def]
     return None
 
 
+def wait_readable(stream) -> None:  # type: ignore[no-untyped-def]
+    """Wait until ``stream`` has data or its end (read nothing)."""
+    waiter = select
+    if GREEN and WHERE == "thread":
+        # A native thread must never make itself a hub: the real select.
+        from eventlet import patcher
+
+        waiter = patcher.original("select")
+    waiter.select([stream], [], [], 30)
+
+
 def body() -> dict:
     """Exercise the public API; return what a user would observe."""
     facts: dict = {"backend": subproc.backend()}
@@ -44,13 +66,52 @@ def body() -> dict:
     facts["with_returncode"] = proc.returncode
 
     # Read through the hub in eventlet mode: the timeout carries what
-    # was read so far.
+    # was read so far (waited for first: a loaded machine may take a
+    # while to start sh).
     proc = subproc.Popen(
         ["sh", "-c", "echo a; sleep 1; echo b"], stdout=subproc.PIPE
     )
+    wait_readable(proc.stdout)
     facts["first_try"] = catch(lambda: proc.communicate(timeout=0.3))
     facts["retry_out"] = proc.communicate(timeout=10)[0].decode()
     facts["retry_rc"] = proc.returncode
+
+    if GREEN and WHERE == "hub":
+        # A KeyboardInterrupt while communicate() waits on the hub loses
+        # nothing: the retry returns every byte (the stdlib supports such
+        # retries, bpo-25942).
+        proc = subproc.Popen(
+            ["sh", "-c", "echo a; sleep 1; echo b"], stdout=subproc.PIPE
+        )
+        wait_readable(proc.stdout)
+
+        def interrupt(signum, frame):  # type: ignore[no-untyped-def]
+            raise KeyboardInterrupt
+
+        previous = signal.signal(signal.SIGALRM, interrupt)
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        try:
+            proc.communicate()
+        except KeyboardInterrupt:
+            facts["interrupted"] = True
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+        facts["after_interrupt"] = proc.communicate(timeout=10)[0].decode()
+
+    # As the stdlib: a pipe that ended empty shows b"", one still open
+    # and empty None.
+    with subproc.Popen(
+        ["sh", "-c", "exec >&-; sleep 1"],
+        stdout=subproc.PIPE,
+        stderr=subproc.PIPE,
+    ) as proc:
+        wait_readable(proc.stdout)  # its end of file
+        try:
+            proc.communicate(timeout=0.3)
+        except subprocess.TimeoutExpired as exc:
+            facts["ended_empty"] = [repr(exc.output), repr(exc.stderr)]
+        proc.communicate()
 
     # The same over the size that moves on a native thread in eventlet
     # mode: the timeout carries what was read so far, the retry returns
